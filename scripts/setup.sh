@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Prepare this machine for the Tasks Engine demo and test suite, idempotently:
+#   system packages (docker.io, docker-registry, redis-server, busybox-static, git),
+#   the project's virtualenv (.venv), and the services the integration tests need, all on loopback:
+#   Docker engine (unix socket), a registry on 127.0.0.1:${TE_REGISTRY_PORT:-5000}, Redis on
+#   127.0.0.1:${TE_REDIS_PORT:-6379}, plus a seeded base image (busybox) in that registry.
+# Safe to run again: running services are detected, stale pid files removed, nothing is started twice.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+STATE=${TE_STATE_DIR:-/var/tmp/tasks-engine-dev}
+REGISTRY_PORT=${TE_REGISTRY_PORT:-5000}
+REDIS_PORT=${TE_REDIS_PORT:-6379}
+BASE_IMAGE=${TE_BASE_IMAGE:-127.0.0.1:${REGISTRY_PORT}/tasks-engine/busybox:latest}
+mkdir -p "$STATE"
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    log "need root for: $*"; exit 1; fi
+}
+
+install_packages() {
+  local missing=()
+  command -v dockerd >/dev/null || missing+=(docker.io)
+  [ -x /usr/bin/docker-registry ] || missing+=(docker-registry)
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  [ -x /bin/busybox ] || missing+=(busybox-static)
+  command -v git >/dev/null || missing+=(git)
+  command -v curl >/dev/null || missing+=(curl)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    as_root apt-get update -qq
+    # policy-rc.d keeps the packages from starting services on their default (non-loopback) ports.
+    printf '#!/bin/sh\nexit 101\n' | as_root tee /usr/sbin/policy-rc.d >/dev/null
+    as_root chmod +x /usr/sbin/policy-rc.d
+    as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    as_root rm -f /usr/sbin/policy-rc.d
+  fi
+}
+
+setup_venv() {
+  local stamp="$ROOT/.venv/.installed" want
+  want=$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)
+  if [ ! -x "$ROOT/.venv/bin/python" ]; then
+    log "creating virtualenv"
+    python3 -m venv "$ROOT/.venv"
+  fi
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    log "installing the project into .venv"
+    if ! { "$ROOT/.venv/bin/pip" install -q -U pip && "$ROOT/.venv/bin/pip" install -q -e "$ROOT[dev]"; } \
+        >"$STATE/pip.log" 2>&1; then
+      tail -n 40 "$STATE/pip.log" >&2; exit 1
+    fi
+    echo "$want" >"$stamp"
+  fi
+}
+
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+wait_for() { # wait_for SECONDS DESCRIPTION CMD...
+  local secs=$1 what=$2; shift 2
+  for _ in $(seq $((secs * 5))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  log "$what did not come up in ${secs}s"; return 1
+}
+
+docker_up() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+
+start_docker() {
+  if docker_up; then return; fi
+  log "starting dockerd"
+  # A dockerd killed earlier leaves its pid file (and containerd's) behind and refuses to start.
+  if ! pid_alive /var/run/docker.pid; then as_root rm -f /var/run/docker.pid; fi
+  if ! pgrep -x containerd >/dev/null; then as_root rm -f /run/containerd/containerd.pid 2>/dev/null || true; fi
+  as_root bash -c "nohup dockerd --host unix:///var/run/docker.sock >'$STATE/dockerd.log' 2>&1 &"
+  wait_for 60 dockerd docker_up || { tail -n 30 "$STATE/dockerd.log" >&2; exit 1; }
+}
+
+registry_up() { curl -fsS -m 2 "http://127.0.0.1:${REGISTRY_PORT}/v2/" >/dev/null 2>&1; }
+
+start_registry() {
+  if registry_up; then return; fi
+  log "starting the registry on 127.0.0.1:${REGISTRY_PORT}"
+  mkdir -p "$STATE/registry"
+  cat >"$STATE/registry.yml" <<YML
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $STATE/registry
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:${REGISTRY_PORT}
+YML
+  pid_alive "$STATE/registry.pid" && kill "$(cat "$STATE/registry.pid")" 2>/dev/null || true
+  nohup /usr/bin/docker-registry serve "$STATE/registry.yml" >"$STATE/registry.log" 2>&1 &
+  echo $! >"$STATE/registry.pid"
+  wait_for 20 registry registry_up || { tail -n 20 "$STATE/registry.log" >&2; exit 1; }
+}
+
+redis_up() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; }
+
+start_redis() {
+  if redis_up; then return; fi
+  log "starting redis on 127.0.0.1:${REDIS_PORT}"
+  pid_alive "$STATE/redis.pid" || rm -f "$STATE/redis.pid"
+  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --daemonize yes --pidfile "$STATE/redis.pid" \
+    --logfile "$STATE/redis.log" --dir "$STATE" --save '' --appendonly no --protected-mode yes
+  wait_for 20 redis redis_up
+}
+
+seed_base_image() {
+  # Base images cannot be pulled from the internet here: build one from the busybox-static binary.
+  local repo_path=${BASE_IMAGE#*/} name tag
+  name=${repo_path%:*}; tag=${repo_path##*:}
+  if curl -fsS -m 5 -o /dev/null "http://127.0.0.1:${REGISTRY_PORT}/v2/${name}/manifests/${tag}" \
+       -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' 2>/dev/null \
+     && docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
+    return
+  fi
+  log "seeding base image $BASE_IMAGE"
+  local root; root=$(mktemp -d)
+  mkdir -p "$root/bin" "$root/tmp" "$root/etc" "$root/root" "$root/workspace"
+  cp /bin/busybox "$root/bin/busybox"
+  for applet in $(/bin/busybox --list); do
+    [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$root/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+  tar -C "$root" -cf "$STATE/busybox-rootfs.tar" .
+  rm -rf "$root"
+  docker import --change 'ENV PATH=/bin' --change 'CMD ["sh"]' "$STATE/busybox-rootfs.tar" "$BASE_IMAGE" >/dev/null
+  docker push "$BASE_IMAGE" >/dev/null
+}
+
+install_packages
+setup_venv
+start_docker
+start_registry
+start_redis
+seed_base_image
+cat >"$STATE/env" <<ENV
+TE_REGISTRY=127.0.0.1:${REGISTRY_PORT}
+TE_BASE_IMAGE=${BASE_IMAGE}
+TE_REDIS_URL=redis://127.0.0.1:${REDIS_PORT}/0
+ENV
+log "ready: docker $(docker version --format '{{.Server.Version}}'), registry 127.0.0.1:${REGISTRY_PORT}, redis 127.0.0.1:${REDIS_PORT}, base image ${BASE_IMAGE}"

@@ -1,0 +1,97 @@
+"""Turn command-line options into the pure compiler's inputs: files read, values merged, run facts fixed.
+
+All I/O the compiler must not do (reading the task and values files, the clock, the run id, the host's
+architecture) happens here, once, so ``validate``, ``render``, ``plan`` and ``run`` see the same inputs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tasks_engine.cli.config import EngineConfig
+from tasks_engine.compiler import CompileInputs
+from tasks_engine.errors import UsageError
+from tasks_engine.templating.aliases import default_alias_source_loader
+from tasks_engine.templating.rundata import RunInfo
+from tasks_engine.templating.values import load_values, merge_values, parse_set
+
+_GO_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64", "armv7l": "arm",
+            "i386": "386", "i686": "386"}
+
+
+def new_run_id() -> str:
+    """Unique across machines (a worker fleet shares one id space) yet short enough for image tags."""
+    return "r" + uuid.uuid4().hex[:12]
+
+
+def read_text_file(path: str, *, what: str, search_dirs: tuple[Path, ...] = ()) -> tuple[str, str]:
+    """Read ``path`` (``-`` = stdin), falling back to the context folder for relative paths as ACR does."""
+    if path == "-":
+        return sys.stdin.read(), "<stdin>"
+    candidates = [Path(path)]
+    if not os.path.isabs(path):
+        candidates += [d / path for d in search_dirs]
+    for candidate in candidates:
+        if candidate.is_file():
+            try:
+                return candidate.read_text(encoding="utf-8-sig"), str(path)
+            except UnicodeDecodeError as exc:
+                raise UsageError(f"{what} {path} is not UTF-8 text (byte {exc.start})") from exc
+            except OSError as exc:
+                raise UsageError(f"cannot read {what} {path}: {exc.strerror}") from exc
+    raise UsageError(f"{what} not found: {path}")
+
+
+def run_info_from(args: argparse.Namespace, *, run_id: str | None = None, commit: str = "",
+                  branch: str = "") -> RunInfo:
+    return RunInfo(
+        id=run_id or args.run_id or new_run_id(),
+        registry=args.registry or "",
+        commit=args.commit or commit,
+        branch=args.branch or branch,
+        repository=args.repository,
+        git_tag=args.git_tag,
+        triggered_by=args.triggered_by,
+        task_name=args.name,
+        os="linux",
+        architecture=_GO_ARCH.get(platform.machine().lower(), platform.machine().lower()),
+        date=datetime.now(UTC),
+    )
+
+
+def values_from(args: argparse.Namespace, *, search_dirs: tuple[Path, ...] = ()) -> tuple[dict[str, object], dict[str, str]]:
+    """``(values, secrets)``: ``--values`` merged under ``--set``; ``--set-secret`` feeds both maps."""
+    file_values: dict[str, object] = {}
+    if args.values:
+        text, name = read_text_file(args.values, what="values file", search_dirs=search_dirs)
+        file_values = load_values(text, name)
+    set_values: dict[str, object] = dict(parse_set(args.set_values))
+    secrets = parse_set(args.set_secrets)
+    set_values.update(secrets)
+    return merge_values(file_values, set_values), secrets
+
+
+def compile_inputs(args: argparse.Namespace, config: EngineConfig, *, text: str, filename: str,
+                   run: RunInfo, context_dir: Path | None = None,
+                   environ: Mapping[str, str] | None = None) -> CompileInputs:
+    search = (context_dir,) if context_dir else ()
+    values, secrets = values_from(args, search_dirs=search)
+    return CompileInputs(
+        text=text,
+        filename=filename,
+        run=run,
+        values=values,
+        secrets=secrets,
+        image_aliases=config.image_aliases or None,
+        load_alias_source=default_alias_source_loader(context_dir),
+        environ=dict(os.environ if environ is None else environ),
+        strict=bool(getattr(args, "strict", False)),
+        total_timeout=getattr(args, "timeout", None),
+    )

@@ -1,0 +1,64 @@
+"""``validate``, ``render`` and ``plan``: everything before execution, no Docker needed."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from tasks_engine import compiler
+from tasks_engine.cli.config import load_config
+from tasks_engine.cli.inputs import compile_inputs, read_text_file, run_info_from
+from tasks_engine.errors import DefinitionError, Problem, Severity
+from tasks_engine.plan.critical_path import format_plan_table
+from tasks_engine.plan.serialize import plan_to_json
+
+
+def _inputs(args: argparse.Namespace) -> compiler.CompileInputs:
+    config = load_config(args.config)
+    text, filename = read_text_file(args.file, what="task file")
+    return compile_inputs(args, config, text=text, filename=filename, run=run_info_from(args))
+
+
+def print_problems(problems: list[Problem], *, stream: object = None) -> None:
+    out = stream or sys.stderr
+    for p in problems:
+        print(p.format(), file=out)  # type: ignore[call-overload]
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    inputs = _inputs(args)
+    try:
+        _, _, warnings = compiler.validate(inputs)
+        problems, valid = warnings, True
+    except DefinitionError as exc:
+        problems, valid = exc.problems, False
+    if args.output == "json":
+        print(json.dumps({"valid": valid, "problems": [p.to_dict() for p in problems]}, indent=2))
+    else:
+        print_problems(problems)
+        errors = sum(1 for p in problems if p.severity is Severity.ERROR)
+        warnings_n = len(problems) - errors
+        if valid:
+            print(f"{inputs.filename}: valid" + (f" ({warnings_n} warning(s))" if warnings_n else ""))
+        else:
+            print(f"{inputs.filename}: invalid: {errors} error(s), {warnings_n} warning(s)", file=sys.stderr)
+    return 0 if valid else 1
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    rendered = compiler.render(_inputs(args))
+    sys.stdout.write(rendered.text)
+    if rendered.text and not rendered.text.endswith("\n"):
+        sys.stdout.write("\n")
+    return 0
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    compiled = compiler.compile_task(_inputs(args))
+    print_problems(compiled.warnings)
+    if args.output == "json":
+        print(plan_to_json(compiled.plan))
+    else:
+        print(format_plan_table(compiled.plan))
+    return 0

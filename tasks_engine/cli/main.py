@@ -1,0 +1,58 @@
+"""``tasks-engine``: the command-line adapter. Exit codes: 0 success, 1 the task or run failed, 2 usage."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from tasks_engine.cli.args import build_parser
+from tasks_engine.errors import DefinitionError, EngineError, UsageError
+
+
+def _dispatch(command: str) -> Callable[[Any], int]:
+    if command in {"validate", "render", "plan"}:
+        from tasks_engine.cli import inspect_cmds
+
+        return {"validate": inspect_cmds.cmd_validate, "render": inspect_cmds.cmd_render,
+                "plan": inspect_cmds.cmd_plan}[command]
+    from tasks_engine.cli import run_cmds
+
+    return {"run": run_cmds.cmd_run, "build": run_cmds.cmd_build, "gc": run_cmds.cmd_gc}[command]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if not args.command:
+            parser.print_help(sys.stderr)
+            return 2
+        return _dispatch(args.command)(args)
+    except UsageError as exc:
+        print(f"tasks-engine: error: {exc}", file=sys.stderr)
+        return 2
+    except DefinitionError as exc:
+        for problem in exc.problems:
+            print(problem.format(), file=sys.stderr)
+        return 1
+    except EngineError as exc:
+        print(f"tasks-engine: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("tasks-engine: aborted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a bare traceback for users
+        if os.environ.get("TASKS_ENGINE_DEBUG"):
+            traceback.print_exc()
+        print(f"tasks-engine: internal error: {type(exc).__name__}: {exc} "
+              "(set TASKS_ENGINE_DEBUG=1 for a traceback; please report it)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

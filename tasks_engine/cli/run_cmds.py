@@ -1,0 +1,229 @@
+"""``run`` and ``build``: a quick task on the local Docker host, start to finish, with live output.
+
+The same compiler and executor a worker will use; only the adapters differ (console sink, Ctrl-C as the
+cancel flag, a workspace folder under the engine's state root).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import json
+import shlex
+import shutil
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import TextIO
+
+import yaml
+
+from tasks_engine import compiler
+from tasks_engine.backends.docker import BackendOptions, DockerBackend, RegistryCredential, parse_credential
+from tasks_engine.cli.config import EngineConfig, load_config
+from tasks_engine.cli.inputs import compile_inputs, new_run_id, read_text_file, run_info_from
+from tasks_engine.cli.inspect_cmds import print_problems
+from tasks_engine.errors import UsageError
+from tasks_engine.plan.model import RunPlan
+from tasks_engine.runtime.executor import execute_plan
+from tasks_engine.runtime.results import RunResult, RunStatus
+from tasks_engine.runtime.sinks import ConsoleSink
+from tasks_engine.source import materialize_context, parse_context
+from tasks_engine.templating.pipeline import quick_cmd_task
+
+
+@contextmanager
+def _ctrl_c_cancels(cancel: threading.Event, out: TextIO) -> Iterator[None]:
+    """First Ctrl-C asks the executor to stop containers and report Canceled; a second one aborts hard."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if cancel.is_set():
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            raise KeyboardInterrupt
+        print("Canceling the run (Ctrl-C again to abort without cleanup)...", file=out, flush=True)
+        cancel.set()
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _credentials(args: argparse.Namespace, config: EngineConfig) -> list[RegistryCredential]:
+    creds = [RegistryCredential(r.registry, r.username, r.password) for r in config.registries]
+    for text in args.credentials:
+        creds.append(parse_credential(text))
+    return creds
+
+
+def _plan_secrets(plan: RunPlan) -> list[str]:
+    """Secret volume contents are masked in logs in both their decoded and base64 forms."""
+    found: list[str] = []
+    for volume in plan.volumes:
+        for value in volume.secret.values():
+            found.append(value)
+            try:
+                found.append(base64.b64decode(value, validate=True).decode("utf-8", "replace").strip())
+            except (binascii.Error, ValueError):
+                continue
+    return found
+
+
+def _final_line(result: RunResult) -> str:
+    seconds = int(round(result.duration))
+    if result.status is RunStatus.SUCCEEDED:
+        return f"Run ID: {result.run_id} was successful after {seconds}s"
+    reason = result.error.message if result.error else result.status.value
+    return f"Run ID: {result.run_id} failed after {seconds}s. Error: {reason}"
+
+
+def _execute(args: argparse.Namespace, config: EngineConfig, *, run_id: str, workspace: Path,
+             context_path: Path, inputs: compiler.CompileInputs, extra_secrets: list[str]) -> int:
+    log_stream = sys.stderr if args.output == "json" else sys.stdout
+    compiled = compiler.compile_task(inputs)
+    print_problems(compiled.warnings, stream=sys.stderr)
+    credentials = _credentials(args, config)
+    secrets = [*inputs.secrets.values(), *extra_secrets, *_plan_secrets(compiled.plan),
+               *(c.password for c in credentials)]
+    backend = DockerBackend(
+        options=BackendOptions(
+            state_root=config.state_root,
+            allow_privileged=config.allow_privileged,
+            mount_docker_socket=config.mount_docker_socket,
+        ),
+        workspace=context_path,
+        credentials=credentials,
+    )
+    cancel = threading.Event()
+    sink = ConsoleSink(log_stream)
+    with _ctrl_c_cancels(cancel, log_stream):
+        result = execute_plan(
+            compiled.plan,
+            backend,
+            sink=sink,
+            cancel=cancel,
+            secrets=[s for s in secrets if s],
+            max_parallel=args.max_parallel or config.max_parallel,
+            total_timeout=args.timeout,
+        )
+    if compiled.rendered.notes and args.output != "json":
+        pass  # notes were logged by the executor's preamble
+    print(_final_line(result), file=log_stream, flush=True)
+    if args.output == "json":
+        print(json.dumps(result.to_dict(), indent=2))
+    return 0 if result.status is RunStatus.SUCCEEDED else 1
+
+
+@contextmanager
+def _run_folder(config: EngineConfig, run_id: str) -> Iterator[Path]:
+    """A private folder per run; the caller's context is copied in, never modified, and removed after."""
+    folder = config.state_root / "runs" / run_id
+    workspace = folder / "workspace"
+    workspace.mkdir(parents=True, exist_ok=False)
+    try:
+        yield workspace
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    if args.cmd and args.file:
+        raise UsageError("--cmd and -f/--file cannot be used together")
+    if not args.cmd and not args.file:
+        raise UsageError("one of -f/--file or --cmd is required")
+    config = load_config(args.config)
+    run_id = args.run_id or new_run_id()
+    spec = parse_context(args.context)
+    with _run_folder(config, run_id) as workspace:
+        ctx = materialize_context(spec, workspace)
+        run = run_info_from(args, run_id=run_id, commit=ctx.commit or "", branch=ctx.branch or "")
+        if args.cmd:
+            text, filename = quick_cmd_task(args.cmd, timeout=args.timeout), "<--cmd>"
+        else:
+            text, filename = read_text_file(args.file, what="task file", search_dirs=(ctx.path,))
+        inputs = compile_inputs(args, config, text=text, filename=filename, run=run, context_dir=ctx.path)
+        if args.cmd:
+            inputs = _with_cmd_value(inputs, args.cmd)
+        return _execute(args, config, run_id=run_id, workspace=workspace, context_path=ctx.path,
+                        inputs=inputs, extra_secrets=[])
+
+
+def _with_cmd_value(inputs: compiler.CompileInputs, cmd: str) -> compiler.CompileInputs:
+    from dataclasses import replace
+
+    values = dict(inputs.values)
+    values["command"] = cmd
+    return replace(inputs, values=values)
+
+
+def _has_registry(tag: str) -> bool:
+    first, sep, _ = tag.partition("/")
+    return bool(sep) and ("." in first or ":" in first or first == "localhost")
+
+
+def build_task_text(args: argparse.Namespace) -> tuple[str, list[str]]:
+    """The two-step task ``az acr build`` runs (build, then push when tags are given), as task-file text.
+
+    Going through a task file keeps one code path: the same parser, the same plan, the same logs.
+    """
+    tags = [t if _has_registry(t) or not args.registry else f"{args.registry}/{t}" for t in args.tags]
+    words: list[str] = []
+    if args.dockerfile:
+        words += ["-f", args.dockerfile]
+    for tag in tags:
+        words += ["-t", tag]
+    for arg in [*args.build_args, *args.secret_build_args]:
+        words += ["--build-arg", arg]
+    if args.target:
+        words += ["--target", args.target]
+    if args.platform:
+        words += ["--platform", args.platform]
+    if args.no_cache:
+        words.append("--no-cache")
+    if args.pull:
+        words.append("--pull")
+    words.append(".")
+    steps: list[dict[str, object]] = [{"id": "build", "build": shlex.join(words), "timeout": 28800}]
+    if tags and not args.no_push:
+        unqualified = [t for t in tags if not _has_registry(t)]
+        if unqualified:
+            raise UsageError(f"cannot push {unqualified[0]}: the tag names no registry; pass --registry or --no-push")
+        steps.append({"id": "push", "push": tags, "when": ["build"], "timeout": 3600})
+    text = yaml.safe_dump({"version": "v1.0.0", "steps": steps}, sort_keys=False)
+    return text, tags
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    run_id = args.run_id or new_run_id()
+    text, tags = build_task_text(args)
+    if not tags:
+        print("'--image or -t' is not provided. Skipping image push after build.", file=sys.stderr)
+    secret_values = [a.partition("=")[2] for a in args.secret_build_args]
+    spec = parse_context(args.context)
+    with _run_folder(config, run_id) as workspace:
+        ctx = materialize_context(spec, workspace)
+        run = run_info_from(args, run_id=run_id, commit=ctx.commit or "", branch=ctx.branch or "")
+        inputs = compile_inputs(args, config, text=text, filename="<build>", run=run, context_dir=ctx.path)
+        return _execute(args, config, run_id=run_id, workspace=workspace, context_path=ctx.path,
+                        inputs=inputs, extra_secrets=secret_values)
+
+
+def cmd_gc(args: argparse.Namespace) -> int:
+    from tasks_engine.backends.docker import collect_garbage_on_host
+    from tasks_engine.cli.durations import parse_duration
+
+    older_than = parse_duration(args.older_than)
+    report = collect_garbage_on_host(older_than=older_than)
+    print(report.summary())
+    return 0
