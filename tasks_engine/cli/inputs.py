@@ -66,7 +66,9 @@ def run_info_from(args: argparse.Namespace, *, run_id: str | None = None, commit
     )
 
 
-def values_from(args: argparse.Namespace, *, search_dirs: tuple[Path, ...] = ()) -> tuple[dict[str, object], dict[str, str]]:
+def values_from(
+    args: argparse.Namespace, *, search_dirs: tuple[Path, ...] = ()
+) -> tuple[dict[str, object], dict[str, str]]:
     """``(values, secrets)``: ``--values`` merged under ``--set``; ``--set-secret`` feeds both maps."""
     file_values: dict[str, object] = {}
     if args.values:

@@ -46,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 1
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a bare traceback for users
+    except Exception as exc:  # the last line of defence: never a bare traceback for users
         if os.environ.get("TASKS_ENGINE_DEBUG"):
             traceback.print_exc()
         print(f"tasks-engine: internal error: {type(exc).__name__}: {exc} "

@@ -80,7 +80,7 @@ def _plan_secrets(plan: RunPlan) -> list[str]:
 
 
 def _final_line(result: RunResult) -> str:
-    seconds = int(round(result.duration))
+    seconds = round(result.duration)
     if result.status is RunStatus.SUCCEEDED:
         return f"Run ID: {result.run_id} was successful after {seconds}s"
     reason = result.error.message if result.error else result.status.value

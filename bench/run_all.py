@@ -1,0 +1,63 @@
+"""Run every benchmark and print the ratios; ``--write-docs`` also rewrites docs/performance.md.
+
+Usage: ``.venv/bin/python -m bench.run_all [--write-docs]`` (after ``scripts/setup.sh``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import bench_parallel, bench_sequential
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--write-docs", action="store_true")
+    args = parser.parse_args()
+    results = [bench_sequential.measure(), bench_parallel.measure()]
+    for r in results:
+        print(r.line(), flush=True)
+    if args.write_docs:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                check=False).stdout.strip()
+        lines = [
+            "# Performance",
+            "",
+            "Benchmarks live in `bench/` (not part of the test suite). Each one measures its own baseline in the",
+            "same run, interleaved with the measured variant, and reports the ratio of medians: machines here",
+            "are noisy, ratios are not.",
+            "",
+            "Command: `.venv/bin/python -m bench.run_all --write-docs` (after `./scripts/setup.sh`).",
+            "",
+            f"Latest results ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit}, "
+            f"{os.cpu_count()} cores, {platform.machine()}, Docker on the same machine):",
+            "",
+            "| benchmark | baseline | variant | baseline median | variant median | ratio | target |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        import statistics
+
+        for r in results:
+            lines.append(
+                f"| {r.name} | {r.baseline_label} | {r.variant_label} | {statistics.median(r.baseline):.3f}s"
+                f" | {statistics.median(r.variant):.3f}s | **{r.ratio:.3f}x** | <= {r.target:.2f}x"
+                + (f" (aim {r.aim:.2f}x)" if r.aim else "") + " |"
+            )
+        lines += ["", "Raw samples (seconds):", ""]
+        for r in results:
+            lines.append(f"- {r.name}: baseline {[round(x, 3) for x in r.baseline]}, "
+                         f"variant {[round(x, 3) for x in r.variant]}")
+        DOC.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        print(f"wrote {DOC}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
