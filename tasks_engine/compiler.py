@@ -69,20 +69,17 @@ def render(inputs: CompileInputs, *, now: Callable[[], datetime] = _utc_now,
     )
 
 
-def validate(inputs: CompileInputs, *, now: Callable[[], datetime] = _utc_now,
-             new_uuid: Callable[[], str] = _new_uuid) -> tuple[RenderedTask, TaskDefinition, list[Problem]]:
-    """Stages 1-2; raises ``DefinitionError`` with every problem, returns the warnings otherwise."""
+def compile_task(inputs: CompileInputs, *, now: Callable[[], datetime] = _utc_now,
+                 new_uuid: Callable[[], str] = _new_uuid) -> CompiledTask:
+    """All three stages; the plan is ready for ``execute_plan``.
+
+    Raises ``DefinitionError`` with every problem found. Build-flag and ``cmd`` quoting problems only surface
+    while compiling (the definition layer cannot know docker's flags), so validation runs this too.
+    """
     rendered = render(inputs, now=now, new_uuid=new_uuid)
     definition, warnings = parse_definition(
         rendered.text, filename=inputs.filename, strict=inputs.strict, locate=rendered.locate
     )
-    return rendered, definition, list(warnings)
-
-
-def compile_task(inputs: CompileInputs, *, now: Callable[[], datetime] = _utc_now,
-                 new_uuid: Callable[[], str] = _new_uuid) -> CompiledTask:
-    """All three stages; the plan is ready for ``execute_plan``."""
-    rendered, definition, warnings = validate(inputs, now=now, new_uuid=new_uuid)
     plan = compile_plan(
         definition,
         run_id=inputs.run.id,
@@ -90,5 +87,12 @@ def compile_task(inputs: CompileInputs, *, now: Callable[[], datetime] = _utc_no
         task_name=inputs.run.task_name,
         command_aliases=rendered.aliases if rendered.aliases_enabled else {},
         total_timeout=inputs.total_timeout,
+        filename=inputs.filename,
     )
-    return CompiledTask(rendered=rendered, definition=definition, warnings=warnings, plan=plan)
+    return CompiledTask(rendered=rendered, definition=definition, warnings=list(warnings), plan=plan)
+
+
+def validate(inputs: CompileInputs, *, now: Callable[[], datetime] = _utc_now,
+             new_uuid: Callable[[], str] = _new_uuid) -> list[Problem]:
+    """Every check a run would make before touching Docker; returns the warnings, raises on errors."""
+    return compile_task(inputs, now=now, new_uuid=new_uuid).warnings

@@ -29,7 +29,7 @@ def print_problems(problems: list[Problem], *, stream: object = None) -> None:
 def cmd_validate(args: argparse.Namespace) -> int:
     inputs = _inputs(args)
     try:
-        _, _, warnings = compiler.validate(inputs)
+        warnings = compiler.validate(inputs)
         problems, valid = warnings, True
     except DefinitionError as exc:
         problems, valid = exc.problems, False

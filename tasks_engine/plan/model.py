@@ -84,6 +84,8 @@ class BuildSpec:
     shm_size: str | None = None
     isolation: str | None = None
     cache: str | None = None
+    # ``--cache-from`` images (the legacy builder uses them as layer-cache sources).
+    cache_from: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -101,6 +103,7 @@ class BuildSpec:
             "shmSize": self.shm_size,
             "buildIsolation": self.isolation,
             "cache": self.cache,
+            "cacheFrom": list(self.cache_from),
         }
 
 
