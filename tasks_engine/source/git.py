@@ -1,0 +1,271 @@
+"""Fetch a git context with GitPython, as acr-builder/moby do (``scan/git.go``, spec §6.2), minus their leaks.
+
+Steps: ``git init`` → ``remote add origin`` → resolve the ref with ``ls-remote`` → shallow fetch
+(``--depth 1``) of that branch/tag/commit, falling back to a full fetch when the server refuses (dumb HTTP
+servers, a commit sha that is not a ref tip) → checkout → ``submodule update --init --recursive`` (shallow
+first, full on failure) → ``git lfs pull`` when git-lfs is installed and the tree uses it.
+
+Credentials never touch argv, the clone's ``.git/config`` or a message: they are removed from the URL and
+handed to git as an ``http.<scheme://host/>.extraHeader`` through ``GIT_CONFIG_*`` environment variables
+(git ≥ 2.31), scoped to the repository's host so a submodule elsewhere does not receive them. ACR instead
+leaves them in the remote URL. ``GIT_TERMINAL_PROMPT=0`` makes a missing credential fail instead of hanging.
+
+Submodules over ``file://`` are allowed only when the context itself is local (``file://`` or a path): a
+hostile repository must not be able to pull files from the worker's disk into a build.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+import git
+
+from tasks_engine.source.errors import GitContextError, GitTransientError, InvalidContextError, mask_url
+
+_SHA_RE = re.compile(r"^[0-9a-fA-F]{4,40}$")
+_TRANSIENT_HINTS = (
+    "could not resolve host",
+    "timed out",
+    "connection refused",
+    "connection reset",
+    "temporary failure",
+    "the remote end hung up unexpectedly",
+    "did not complete in",
+    "502",
+    "503",
+    "504",
+    "early eof",
+)
+
+
+@dataclass(frozen=True)
+class GitAuth:
+    """HTTP(S) credentials for the repository host; ``username`` defaults to a dummy as ACR does for PATs."""
+
+    password: str
+    username: str = "dummy"
+
+    def __repr__(self) -> str:
+        return f"GitAuth(username={self.username!r}, password='***')"
+
+
+@dataclass(frozen=True)
+class GitCheckout:
+    root: Path
+    commit: str
+    branch: str
+
+
+def split_credentials(url: str) -> tuple[str, GitAuth | None]:
+    """Remove ``user:password@`` from an http(s) URL; a lone ``PAT@`` becomes ``dummy:PAT`` (ACR)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url, None
+    if parts.scheme not in ("http", "https") or "@" not in parts.netloc:
+        return url, None
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user, sep, password = userinfo.partition(":")
+    auth = GitAuth(unquote(password), unquote(user) or "dummy") if sep else GitAuth(unquote(user))
+    return urlunsplit(parts._replace(netloc=hostport)), auth
+
+
+class _Runner:
+    """Runs git commands in one repository with a shared deadline and a scrubbed environment."""
+
+    def __init__(self, root: Path, remote: str, auth: GitAuth | None, *, deadline: float, local: bool) -> None:
+        self.repo_git = git.Git(str(root))
+        self.remote = remote
+        self.deadline = deadline
+        env = {"GIT_TERMINAL_PROMPT": "0", "GIT_LFS_SKIP_SMUDGE": "1"}
+        config: list[tuple[str, str]] = [("advice.detachedHead", "false")]
+        if local:
+            config.append(("protocol.file.allow", "always"))
+        if auth is not None:
+            parts = urlsplit(remote)
+            token = base64.b64encode(f"{auth.username}:{auth.password}".encode()).decode()
+            config.append((f"http.{parts.scheme}://{parts.netloc}/.extraHeader", f"Authorization: Basic {token}"))
+        env["GIT_CONFIG_COUNT"] = str(len(config))
+        for index, (key, value) in enumerate(config):
+            env[f"GIT_CONFIG_KEY_{index}"] = key
+            env[f"GIT_CONFIG_VALUE_{index}"] = value
+        self.env = env
+
+    def __call__(self, *args: str) -> str:
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise GitTransientError(f"timed out fetching {mask_url(self.remote)}", location=self.remote)
+        try:
+            out = self.repo_git.execute(
+                ["git", *args], env=self.env, kill_after_timeout=remaining, with_extended_output=False
+            )
+        except git.GitCommandError as exc:
+            raise _translate(exc, self.remote, args) from None
+        return str(out)
+
+
+def _translate(exc: git.GitCommandError, remote: str, args: tuple[str, ...]) -> GitContextError | GitTransientError:
+    stderr = mask_url(str(exc.stderr or "").strip())
+    # GitPython's message repeats the command line; only the verb and git's own stderr are shown.
+    detail = stderr.replace("\n", " ")[-500:] or f"exit status {exc.status}"
+    message = f"git {args[0]} failed for {mask_url(remote)}: {detail}"
+    lowered = detail.lower()
+    if exc.status == -9 or any(hint in lowered for hint in _TRANSIENT_HINTS):
+        return GitTransientError(message, location=remote)
+    return GitContextError(message, location=remote)
+
+
+def _ls_remote(run: _Runner, ref: str | None) -> tuple[str, str]:
+    """(kind, full ref name) with kind in branch/tag/head/other/commit; also proves access early."""
+    patterns = ["HEAD"] if ref is None else [ref]
+    out = run("ls-remote", "--symref", "origin", *patterns)
+    refs: dict[str, str] = {}
+    head_target = ""
+    for line in out.splitlines():
+        left, _, name = line.partition("\t")
+        if left.startswith("ref: "):
+            head_target = left[5:].strip()
+        else:
+            refs[name.strip()] = left.strip()
+    if ref is None:
+        if head_target.startswith("refs/heads/"):
+            return "branch", head_target
+        return "head", "HEAD"
+    for full, kind in ((ref, "other"), (f"refs/heads/{ref}", "branch"), (f"refs/tags/{ref}", "tag")):
+        if full in refs:
+            if full == ref and ref.startswith("refs/heads/"):
+                kind = "branch"
+            elif full == ref and ref.startswith("refs/tags/"):
+                kind = "tag"
+            return kind, full
+    matches = [name for name in refs if name.endswith("/" + ref)]
+    if matches:
+        return "other", matches[0]
+    if _SHA_RE.match(ref):
+        return "commit", ref
+    raise GitContextError(f"ref {ref!r} not found in {mask_url(run.remote)}", location=run.remote)
+
+
+def fetch_git(
+    remote: str,
+    dest: Path,
+    *,
+    ref: str | None,
+    auth: GitAuth | None,
+    timeout: float,
+) -> GitCheckout:
+    """Clone ``remote`` at ``ref`` into the empty folder ``dest`` (the work tree is ``dest`` itself)."""
+    if shutil.which("git") is None:
+        raise GitContextError("git is not installed on this worker", location=remote)
+    clean_remote, url_auth = split_credentials(remote)
+    auth = auth or url_auth
+    scheme = urlsplit(clean_remote).scheme if "://" in clean_remote else ""
+    local = scheme == "file" or (not scheme and not clean_remote.startswith("git@"))
+    dest.mkdir(parents=True, exist_ok=True)
+    try:
+        git.Repo.init(str(dest))
+    except (git.GitError, OSError) as exc:
+        raise GitContextError(f"cannot initialise a repository in {str(dest)!r}: {exc}") from exc
+    run = _Runner(dest, clean_remote, auth, deadline=time.monotonic() + timeout, local=local)
+    run("remote", "add", "origin", clean_remote)
+    kind, full_ref = _ls_remote(run, ref)
+    branch = full_ref.removeprefix("refs/heads/") if kind == "branch" else ""
+    if kind == "branch":
+        refspec = f"+{full_ref}:refs/remotes/origin/{branch}"
+    elif kind == "tag":
+        refspec = f"+{full_ref}:{full_ref}"
+    elif kind == "commit":
+        refspec = ref or "HEAD"
+    else:
+        refspec = full_ref
+    try:
+        run("fetch", "--depth", "1", "--no-tags", "origin", refspec)
+        fetched_shallow = True
+    except GitContextError:
+        # Dumb HTTP servers and commits that are not a ref tip cannot be fetched shallow (moby does the same).
+        if kind == "commit":
+            run("fetch", "--tags", "origin", "+refs/heads/*:refs/remotes/origin/*")
+        else:
+            run("fetch", "--no-tags", "origin", refspec)
+        fetched_shallow = False
+    if kind == "branch":
+        run("checkout", "-B", branch, f"refs/remotes/origin/{branch}")
+    elif kind == "tag":
+        run("checkout", "--detach", f"{full_ref}^{{commit}}")
+    elif kind == "commit" and not fetched_shallow:
+        assert ref is not None
+        try:
+            run("checkout", "--detach", f"{ref}^{{commit}}")
+        except GitContextError as exc:
+            raise GitContextError(
+                f"commit {ref!r} not found in {mask_url(clean_remote)}", location=clean_remote
+            ) from exc
+    else:
+        run("checkout", "--detach", "FETCH_HEAD")
+    if (dest / ".gitmodules").is_file():
+        try:
+            run("submodule", "update", "--init", "--recursive", "--depth", "1")
+        except GitContextError:
+            run("submodule", "update", "--init", "--recursive")
+    if shutil.which("git-lfs") and _uses_lfs(dest):
+        run("lfs", "pull")
+    commit = run("rev-parse", "--verify", "HEAD").strip()
+    # ACR reports the fragment's ref as the branch; a bare commit has none.
+    return GitCheckout(dest, commit, branch or ("" if kind == "commit" else (ref or "")))
+
+
+def _uses_lfs(root: Path) -> bool:
+    attributes = root / ".gitattributes"
+    try:
+        return "filter=lfs" in attributes.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+
+
+def git_head_revision(path: Path | str) -> str:
+    """``git rev-parse --verify HEAD`` in ``path`` (parents searched, as git does); "" on error, as ACR."""
+    if not Path(path).is_dir():
+        return ""  # GitPython would silently run in the current directory instead
+    try:
+        out = git.Git(str(path)).execute(
+            ["git", "rev-parse", "--verify", "HEAD"], with_extended_output=False, kill_after_timeout=30
+        )
+    except (git.GitError, OSError, ValueError):
+        return ""
+    return str(out).strip()
+
+
+def resolve_in_scope(root: Path, subdir: str) -> Path:
+    """``root/subdir`` with symlinks followed but clamped inside ``root`` (moby ``FollowSymlinkInScope``)."""
+    root_real = Path(os.path.realpath(root))
+    current = root_real
+    pending = [p for p in subdir.replace("\\", "/").split("/") if p and p != "."]
+    hops = 0
+    while pending:
+        part = pending.pop(0)
+        if part == "..":
+            current = current.parent if current != root_real else root_real
+            continue
+        candidate = current / part
+        if candidate.is_symlink():
+            hops += 1
+            if hops > 255:
+                raise InvalidContextError(f"too many symlinks resolving {subdir!r}", location=subdir)
+            target = os.readlink(candidate)
+            if target.startswith("/"):
+                current = root_real
+            pending = [p for p in target.split("/") if p and p != "."] + pending
+            continue
+        current = candidate
+    if not (current == root_real or root_real in current.parents):
+        raise InvalidContextError(f"git context subfolder {subdir!r} is not within the repository", location=subdir)
+    if not current.is_dir():
+        raise InvalidContextError(f"git context subfolder {subdir!r} is not a directory", location=subdir)
+    return current
