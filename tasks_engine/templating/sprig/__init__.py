@@ -1,0 +1,58 @@
+"""Sprig v2.22 template functions (as vendored by Azure/acr-builder) for the Go template engine.
+
+Every function is a plain callable taking Go-ordered arguments, with the pipeline value last
+(``{{ .bar | sub .foo }}`` calls ``sub(foo, bar)``). Bad arguments raise TypeError/ValueError with Go-like
+messages; the engine turns those into "error calling NAME: ..." template errors.
+
+The clock, the environment, UUIDs and the "Local" time zone are injected so rendering stays pure and testable.
+Deliberate additions beyond Sprig v2.22 (task authors reach for them): ``get``, ``fromJson``, ``seq``
+(Sprig 3), ``toYaml`` and ``required`` (Helm). ``b64enc`` is ACR's override, quirk included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, tzinfo
+
+from ._core import GoTime
+from ._sig import FuncTable
+from .convert import convert_functions
+from .dates import date_functions, parse_go_duration
+from .dicts import dict_functions
+from .encoding import encoding_functions
+from .golayout import format_go_time, parse_go_time
+from .lists import list_functions
+from .misc import misc_functions
+from .numeric import numeric_functions
+from .regex import regex_functions, translate_re2
+from .strings import string_functions
+
+__all__ = [
+    "GoTime",
+    "format_go_time",
+    "parse_go_duration",
+    "parse_go_time",
+    "sprig_functions",
+    "translate_re2",
+]
+
+
+def sprig_functions(
+    *,
+    now: Callable[[], datetime],
+    environ: Mapping[str, str],
+    new_uuid: Callable[[], str],
+    local_tz: tzinfo = UTC,
+) -> dict[str, Callable[..., object]]:
+    """The Sprig function map: name -> callable. ``now`` should return an aware datetime."""
+    table: FuncTable = {}
+    table.update(string_functions())
+    table.update(list_functions())
+    table.update(dict_functions())
+    table.update(numeric_functions())
+    table.update(encoding_functions())
+    table.update(convert_functions())
+    table.update(regex_functions())
+    table.update(date_functions(now, local_tz))
+    table.update(misc_functions(environ, new_uuid))
+    return table
