@@ -1,0 +1,63 @@
+"""The Python stand-ins for Go's reflect-level notions that text/template relies on.
+
+Go distinguishes a *nil* interface (``None`` here) from an *invalid* ``reflect.Value`` ("no value").
+Task files depend on the difference: a missing key prints ``<no value>`` (which ACR then deletes),
+while ``print nil`` prints ``<nil>``. ``MISSING`` is that invalid value.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Protocol, runtime_checkable
+
+
+class _Missing:
+    """Singleton type of ``MISSING``; falsy like Go's zero/invalid values."""
+
+    _instance: _Missing | None = None
+
+    def __new__(cls) -> _Missing:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __reduce__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Final = _Missing()
+
+
+@runtime_checkable
+class GoStringer(Protocol):
+    """Values from helper libraries (times, durations…) that print like a Go ``fmt.Stringer``."""
+
+    def go_string(self) -> str: ...
+
+
+def go_type_name(v: object) -> str:
+    """The Go type name fmt and text/template use in messages (``%!d(string=hi)``, ``type string``)."""
+    if v is None or v is MISSING:
+        return "<nil>"
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, int):
+        return "int"
+    if isinstance(v, float):
+        return "float64"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, bytes | bytearray):
+        return "[]uint8"
+    if isinstance(v, list | tuple):
+        return "[]interface {}"
+    if isinstance(v, dict):
+        return "map[string]interface {}"
+    if callable(v):
+        return "func"
+    return type(v).__name__
