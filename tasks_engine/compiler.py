@@ -17,7 +17,8 @@ from tasks_engine.definition.model import TaskDefinition
 from tasks_engine.errors import Problem
 from tasks_engine.plan.compile import compile_plan
 from tasks_engine.plan.model import RunPlan
-from tasks_engine.templating.pipeline import RenderedTask, RunInfo, render_task
+from tasks_engine.templating.pipeline import RenderedTask, render_quick_cmd, render_task
+from tasks_engine.templating.rundata import RunInfo
 
 
 def _utc_now() -> datetime:
@@ -42,6 +43,8 @@ class CompileInputs:
     environ: Mapping[str, str] = field(default_factory=dict)
     strict: bool = False
     total_timeout: int | None = None
+    # ``run --cmd``: the command ACR wraps into a one-step task (``text`` is then ignored).
+    quick_cmd: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,17 @@ class CompiledTask:
 def render(inputs: CompileInputs, *, now: Callable[[], datetime] = _utc_now,
            new_uuid: Callable[[], str] = _new_uuid) -> RenderedTask:
     """Stage 1 only (``tasks-engine render``)."""
+    if inputs.quick_cmd is not None:
+        return render_quick_cmd(
+            inputs.quick_cmd,
+            run=inputs.run,
+            values=inputs.values,
+            secrets=inputs.secrets,
+            image_aliases=inputs.image_aliases,
+            environ=inputs.environ,
+            now=now,
+            new_uuid=new_uuid,
+        )
     return render_task(
         inputs.text,
         filename=inputs.filename,

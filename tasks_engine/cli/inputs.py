@@ -18,7 +18,7 @@ from pathlib import Path
 from tasks_engine.cli.config import EngineConfig
 from tasks_engine.compiler import CompileInputs
 from tasks_engine.errors import UsageError
-from tasks_engine.templating.aliases import default_alias_source_loader
+from tasks_engine.templating.alias_sources import default_alias_source_loader
 from tasks_engine.templating.rundata import RunInfo
 from tasks_engine.templating.values import load_values, merge_values, parse_set
 

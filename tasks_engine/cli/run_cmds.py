@@ -17,6 +17,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import TextIO
@@ -34,7 +35,6 @@ from tasks_engine.runtime.executor import execute_plan
 from tasks_engine.runtime.results import RunResult, RunStatus
 from tasks_engine.runtime.sinks import ConsoleSink
 from tasks_engine.source import materialize_context, parse_context
-from tasks_engine.templating.pipeline import quick_cmd_task
 
 
 @contextmanager
@@ -148,22 +148,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         ctx = materialize_context(spec, workspace)
         run = run_info_from(args, run_id=run_id, commit=ctx.commit or "", branch=ctx.branch or "")
         if args.cmd:
-            text, filename = quick_cmd_task(args.cmd, timeout=args.timeout), "<--cmd>"
+            text, filename = "", "<--cmd>"
         else:
             text, filename = read_text_file(args.file, what="task file", search_dirs=(ctx.path,))
         inputs = compile_inputs(args, config, text=text, filename=filename, run=run, context_dir=ctx.path)
         if args.cmd:
-            inputs = _with_cmd_value(inputs, args.cmd)
+            inputs = replace(inputs, quick_cmd=args.cmd)
         return _execute(args, config, run_id=run_id, workspace=workspace, context_path=ctx.path,
                         inputs=inputs, extra_secrets=[])
-
-
-def _with_cmd_value(inputs: compiler.CompileInputs, cmd: str) -> compiler.CompileInputs:
-    from dataclasses import replace
-
-    values = dict(inputs.values)
-    values["command"] = cmd
-    return replace(inputs, values=values)
 
 
 def _has_registry(tag: str) -> bool:
@@ -220,10 +212,11 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_gc(args: argparse.Namespace) -> int:
-    from tasks_engine.backends.docker import collect_garbage_on_host
     from tasks_engine.cli.durations import parse_duration
 
     older_than = parse_duration(args.older_than)
+    from tasks_engine.backends.docker import collect_garbage_on_host
+
     report = collect_garbage_on_host(older_than=older_than)
     print(report.summary())
     return 0
