@@ -19,6 +19,7 @@ from tasks_engine.cli.config import EngineConfig
 from tasks_engine.compiler import CompileInputs
 from tasks_engine.errors import UsageError
 from tasks_engine.templating.alias_sources import default_alias_source_loader
+from tasks_engine.templating.aliases import default_image_aliases
 from tasks_engine.templating.rundata import RunInfo
 from tasks_engine.templating.values import load_values, merge_values, parse_set
 
@@ -91,7 +92,8 @@ def compile_inputs(args: argparse.Namespace, config: EngineConfig, *, text: str,
         run=run,
         values=values,
         secrets=secrets,
-        image_aliases=config.image_aliases or None,
+        # The operator's configuration overrides single targets; the rest keep ACR's defaults.
+        image_aliases={**default_image_aliases(), **config.image_aliases},
         load_alias_source=default_alias_source_loader(context_dir),
         environ=dict(os.environ if environ is None else environ),
         strict=bool(getattr(args, "strict", False)),

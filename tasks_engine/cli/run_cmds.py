@@ -18,6 +18,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import TextIO
@@ -31,6 +32,7 @@ from tasks_engine.cli.inputs import compile_inputs, new_run_id, read_text_file, 
 from tasks_engine.cli.inspect_cmds import print_problems
 from tasks_engine.errors import UsageError
 from tasks_engine.plan.model import RunPlan
+from tasks_engine.runtime.events import LogLine
 from tasks_engine.runtime.executor import execute_plan
 from tasks_engine.runtime.results import RunResult, RunStatus
 from tasks_engine.runtime.sinks import ConsoleSink
@@ -106,6 +108,8 @@ def _execute(args: argparse.Namespace, config: EngineConfig, *, run_id: str, wor
     )
     cancel = threading.Event()
     sink = ConsoleSink(log_stream)
+    for note in compiled.rendered.notes:
+        sink.emit(LogLine(time=datetime.now(UTC), text=note))
     with _ctrl_c_cancels(cancel, log_stream):
         result = execute_plan(
             compiled.plan,
@@ -116,8 +120,6 @@ def _execute(args: argparse.Namespace, config: EngineConfig, *, run_id: str, wor
             max_parallel=args.max_parallel or config.max_parallel,
             total_timeout=args.timeout,
         )
-    if compiled.rendered.notes and args.output != "json":
-        pass  # notes were logged by the executor's preamble
     print(_final_line(result), file=log_stream, flush=True)
     if args.output == "json":
         print(json.dumps(result.to_dict(), indent=2))
