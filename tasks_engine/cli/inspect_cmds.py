@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TextIO
 
 from tasks_engine import compiler
 from tasks_engine.cli.config import load_config
@@ -20,10 +21,10 @@ def _inputs(args: argparse.Namespace) -> compiler.CompileInputs:
     return compile_inputs(args, config, text=text, filename=filename, run=run_info_from(args))
 
 
-def print_problems(problems: list[Problem], *, stream: object = None) -> None:
+def print_problems(problems: list[Problem], *, stream: TextIO | None = None) -> None:
     out = stream or sys.stderr
     for p in problems:
-        print(p.format(), file=out)  # type: ignore[call-overload]
+        print(p.format(), file=out)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

@@ -26,7 +26,7 @@ from typing import TextIO
 import yaml
 
 from tasks_engine import compiler
-from tasks_engine.backends.docker import BackendOptions, DockerBackend, RegistryCredential, parse_credential
+from tasks_engine.backends.docker import BackendOptions, DockerBackend, RegistryCredential, parse_credentials
 from tasks_engine.cli.config import EngineConfig, load_config
 from tasks_engine.cli.inputs import compile_inputs, new_run_id, read_text_file, run_info_from
 from tasks_engine.cli.inspect_cmds import print_problems
@@ -63,9 +63,7 @@ def _ctrl_c_cancels(cancel: threading.Event, out: TextIO) -> Iterator[None]:
 
 def _credentials(args: argparse.Namespace, config: EngineConfig) -> list[RegistryCredential]:
     creds = [RegistryCredential(r.registry, r.username, r.password) for r in config.registries]
-    for text in args.credentials:
-        creds.append(parse_credential(text))
-    return creds
+    return creds + list(parse_credentials(args.credentials))
 
 
 def _plan_secrets(plan: RunPlan) -> list[str]:
@@ -217,8 +215,12 @@ def cmd_gc(args: argparse.Namespace) -> int:
     from tasks_engine.cli.durations import parse_duration
 
     older_than = parse_duration(args.older_than)
-    from tasks_engine.backends.docker import collect_garbage_on_host
+    config = load_config(args.config)
+    from tasks_engine.backends.docker import collect_garbage_from_env
 
-    report = collect_garbage_on_host(older_than=older_than)
-    print(report.summary())
-    return 0
+    report = collect_garbage_from_env(older_than=older_than, now=datetime.now(UTC), state_root=config.state_root)
+    print(f"removed {len(report.containers)} container(s), {len(report.networks)} network(s), "
+          f"{len(report.volumes)} volume(s), {len(report.folders)} folder(s) older than {args.older_than}")
+    for error in report.errors:
+        print(f"could not remove: {error}", file=sys.stderr)
+    return 1 if report.errors else 0

@@ -1,0 +1,35 @@
+"""Engine-level settings of the Docker backend (not per task: a task file cannot change them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+PRIVILEGED_REFUSED = "privileged steps are disabled by the engine configuration (set allowPrivileged: true)"
+
+
+@dataclass(frozen=True)
+class BackendOptions:
+    """``state_root`` holds one folder per run (secret volumes, the ``home`` folder).
+
+    When the worker itself runs in a container, ``state_root`` and the workspace root must be mounted at the
+    same path in the worker and on the host: the daemon resolves bind-mount sources on the host.
+
+    ``mount_docker_socket`` is off by default although ACR mounts the socket into every step: the socket gives
+    each step root on the host. Turn it on for task files that run ``docker ...`` inside a ``cmd`` step.
+    """
+
+    state_root: Path
+    allow_privileged: bool = False
+    mount_docker_socket: bool = False
+    docker_socket_path: str = "/var/run/docker.sock"
+    # ACR's conventions (spec §4.6): the shared workspace and a per-run home with HOME pointing at it.
+    workspace_mount: str = "/workspace"
+    home_mount: str = "/acb/home"
+    # How often a blocked attempt looks at its ``stop`` event (seconds).
+    poll_interval: float = 0.1
+    push_attempts: int = 3
+    push_backoff_base: float = 0.25
+    push_backoff_cap: float = 5.0
+    # How long to wait for the rest of a container's output after it exited.
+    log_drain_timeout: float = 5.0
