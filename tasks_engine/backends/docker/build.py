@@ -135,7 +135,9 @@ def _build(
         elif item.get("status") and not item.get("progressDetail"):
             log(f"{item['status']}\n")
 
-    labels = {**build.labels, **ctx.labels(step.id)}
+    # Only the user's labels: run labels would change the image (and its digest) on every run, so identical
+    # rebuilds would look like base-image updates to anything that tracks digests.
+    labels = dict(build.labels)
     stopped = consume(
         lambda: api.build(
             path=paths.context,
@@ -143,7 +145,7 @@ def _build(
             tag=build.tags[0] if build.tags else None,
             buildargs=build_args or None,
             target=build.target,
-            labels=labels,
+            labels=labels or None,
             nocache=build.no_cache,
             pull=build.pull,
             platform=build.platform,

@@ -58,7 +58,7 @@ def test_build_push_and_pull_back(harness: Harness, base_image: str, registry: s
     image = docker_client.images.get(f"{repo}:v2")
     assert image.id == built.result.image_id
     assert image.labels["org.example"] == "yes"
-    assert image.labels["tasks-engine.run-id"] == harness.run_id
+    assert "tasks-engine.run-id" not in image.labels  # digests stay stable across identical rebuilds
     (dep, dep2) = built.result.dependencies
     assert dep["image"]["reference"] == f"{repo}:v1"
     assert dep2["image"]["reference"] == f"{repo}:v2"
