@@ -48,6 +48,11 @@ class EngineConfig:
     registries: list[RegistryLogin] = field(default_factory=list)
     source: str = ""
 
+    @property
+    def runs_root(self) -> Path:
+        """One folder per run (``<runs_root>/<run-id>/``: workspace, home, secret files); what gc sweeps."""
+        return self.state_root / "runs"
+
 
 def _config_path(explicit: str | None) -> Path | None:
     if explicit:

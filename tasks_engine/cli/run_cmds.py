@@ -97,7 +97,7 @@ def _execute(args: argparse.Namespace, config: EngineConfig, *, run_id: str, wor
                *(c.password for c in credentials)]
     backend = DockerBackend(
         options=BackendOptions(
-            state_root=config.state_root,
+            state_root=config.runs_root,
             allow_privileged=config.allow_privileged,
             mount_docker_socket=config.mount_docker_socket,
         ),
@@ -127,9 +127,14 @@ def _execute(args: argparse.Namespace, config: EngineConfig, *, run_id: str, wor
 @contextmanager
 def _run_folder(config: EngineConfig, run_id: str) -> Iterator[Path]:
     """A private folder per run; the caller's context is copied in, never modified, and removed after."""
-    folder = config.state_root / "runs" / run_id
+    folder = config.runs_root / run_id
     workspace = folder / "workspace"
-    workspace.mkdir(parents=True, exist_ok=False)
+    try:
+        workspace.mkdir(parents=True, exist_ok=False)
+    except FileExistsError as exc:
+        raise UsageError(f"run id {run_id} is already in use ({folder} exists); choose another --id") from exc
+    except OSError as exc:
+        raise UsageError(f"cannot create the run folder {folder}: {exc.strerror}") from exc
     try:
         yield workspace
     finally:
@@ -218,7 +223,7 @@ def cmd_gc(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     from tasks_engine.backends.docker import collect_garbage_from_env
 
-    report = collect_garbage_from_env(older_than=older_than, now=datetime.now(UTC), state_root=config.state_root)
+    report = collect_garbage_from_env(older_than=older_than, now=datetime.now(UTC), state_root=config.runs_root)
     print(f"removed {len(report.containers)} container(s), {len(report.networks)} network(s), "
           f"{len(report.volumes)} volume(s), {len(report.folders)} folder(s) older than {args.older_than}")
     for error in report.errors:
