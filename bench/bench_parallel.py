@@ -18,7 +18,7 @@ def task_text(n: int) -> str:
 
 def measure(rounds: int = 3) -> Comparison:
     one, eight = task_text(1), task_text(8)
-    run_task_text(one, "benchwarmp")
+    run_task_text(one, "benchwarmp" + uuid.uuid4().hex[:6])
     base, var = interleave(rounds, lambda i: run_task_text(one, f"benchone{i}{uuid.uuid4().hex[:6]}"),
                            lambda i: run_task_text(eight, f"bencheight{i}{uuid.uuid4().hex[:6]}"))
     return Comparison("parallel-8x-sleep2", "1 step", "8 parallel steps", base, var, target=1.15)
