@@ -51,7 +51,9 @@ def read_text_file(path: str, *, what: str, search_dirs: tuple[Path, ...] = ()) 
 
 
 def run_info_from(args: argparse.Namespace, *, run_id: str | None = None, commit: str = "",
-                  branch: str = "") -> RunInfo:
+                  branch: str = "", shared_volume: str = "") -> RunInfo:
+    """``shared_volume`` is the host folder mounted at /workspace (ACR names a Docker volume there; a host
+    path serves the same purpose for steps that talk to the daemon)."""
     return RunInfo(
         id=run_id or args.run_id or new_run_id(),
         registry=args.registry or "",
@@ -61,6 +63,7 @@ def run_info_from(args: argparse.Namespace, *, run_id: str | None = None, commit
         git_tag=args.git_tag,
         triggered_by=args.triggered_by,
         task_name=args.name,
+        shared_volume=shared_volume,
         os="linux",
         architecture=_GO_ARCH.get(platform.machine().lower(), platform.machine().lower()),
         date=datetime.now(UTC),

@@ -40,25 +40,29 @@ from tasks_engine.source import materialize_context, parse_context
 
 
 @contextmanager
-def _ctrl_c_cancels(cancel: threading.Event, out: TextIO) -> Iterator[None]:
-    """First Ctrl-C asks the executor to stop containers and report Canceled; a second one aborts hard."""
+def _signals_cancel(cancel: threading.Event, out: TextIO) -> Iterator[None]:
+    """Ctrl-C or SIGTERM (a CI job being canceled) asks the executor to stop the containers, clean up and
+    report Canceled; a second Ctrl-C aborts at once, leaving what remains to ``tasks-engine gc``."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.getsignal(signal.SIGINT)
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        if cancel.is_set():
+        if cancel.is_set() and signum == signal.SIGINT:
             signal.signal(signal.SIGINT, signal.default_int_handler)
             raise KeyboardInterrupt
-        print("Canceling the run (Ctrl-C again to abort without cleanup)...", file=out, flush=True)
+        if not cancel.is_set():
+            print("Canceling the run (Ctrl-C again to abort without cleanup)...", file=out, flush=True)
         cancel.set()
 
-    signal.signal(signal.SIGINT, handler)
+    for sig in previous:
+        signal.signal(sig, handler)
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def _credentials(args: argparse.Namespace, config: EngineConfig) -> list[RegistryCredential]:
@@ -108,7 +112,7 @@ def _execute(args: argparse.Namespace, config: EngineConfig, *, run_id: str, wor
     sink = ConsoleSink(log_stream)
     for note in compiled.rendered.notes:
         sink.emit(LogLine(time=datetime.now(UTC), text=note))
-    with _ctrl_c_cancels(cancel, log_stream):
+    with _signals_cancel(cancel, log_stream):
         result = execute_plan(
             compiled.plan,
             backend,
@@ -151,7 +155,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     spec = parse_context(args.context)
     with _run_folder(config, run_id) as workspace:
         ctx = materialize_context(spec, workspace)
-        run = run_info_from(args, run_id=run_id, commit=ctx.commit or "", branch=ctx.branch or "")
+        run = run_info_from(args, run_id=run_id, commit=ctx.commit or "", branch=ctx.branch or "",
+                            shared_volume=str(ctx.path))
         if args.cmd:
             text, filename = "", "<--cmd>"
         else:
@@ -209,8 +214,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     secret_values = [a.partition("=")[2] for a in args.secret_build_args]
     spec = parse_context(args.context)
     with _run_folder(config, run_id) as workspace:
-        ctx = materialize_context(spec, workspace)
-        run = run_info_from(args, run_id=run_id, commit=ctx.commit or "", branch=ctx.branch or "")
+        ctx = materialize_context(spec, workspace, dockerfile=args.dockerfile)
+        run = run_info_from(args, run_id=run_id, commit=ctx.commit or "", branch=ctx.branch or "",
+                            shared_volume=str(ctx.path))
         inputs = compile_inputs(args, config, text=text, filename="<build>", run=run, context_dir=ctx.path)
         return _execute(args, config, run_id=run_id, workspace=workspace, context_path=ctx.path,
                         inputs=inputs, extra_secrets=secret_values)

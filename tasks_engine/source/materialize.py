@@ -28,6 +28,7 @@ from tasks_engine.source.errors import (
 )
 from tasks_engine.source.extract import DEFAULT_MAX_BYTES, DEFAULT_MAX_MEMBERS, safe_extract
 from tasks_engine.source.git import GitAuth, fetch_git, git_head_revision, resolve_in_scope
+from tasks_engine.source.pack import iter_context_paths
 from tasks_engine.source.spec import ContextKind, ContextSpec, parse_context
 
 _CHUNK = 1024 * 1024
@@ -53,14 +54,17 @@ def materialize_context(
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_members: int = DEFAULT_MAX_MEMBERS,
     sleep: Callable[[float], None] = time.sleep,
+    dockerfile: str | None = None,
 ) -> ContextInfo:
+    """Fill the empty folder ``dest`` with the context. ``dockerfile`` picks ``<Dockerfile>.dockerignore`` and
+    keeps that Dockerfile even when an ignore rule matches it, as docker does."""
     parsed = spec if isinstance(spec, ContextSpec) else parse_context(spec)
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise InvalidContextError(f"destination {str(dest)!r} must be an empty folder", location=str(dest))
     created = not dest.exists()
     dest.mkdir(parents=True, exist_ok=True)
     try:
-        return _materialize(parsed, dest, git_auth, timeout, max_bytes, max_members, sleep)
+        return _materialize(parsed, dest, git_auth, timeout, max_bytes, max_members, sleep, dockerfile)
     except BaseException:
         _empty_folder(dest, remove=created)
         raise
@@ -74,12 +78,14 @@ def _materialize(
     max_bytes: int,
     max_members: int,
     sleep: Callable[[float], None],
+    dockerfile: str | None,
 ) -> ContextInfo:
     if spec.kind is ContextKind.EMPTY:
         return ContextInfo(dest, "", "", dest)
     if spec.kind is ContextKind.LOCAL:
-        copy_local_folder(Path(spec.location), dest)
-        return ContextInfo(dest, git_head_revision(dest), "", dest)
+        copy_local_folder(Path(spec.location), dest, dockerfile=dockerfile)
+        # The copy leaves .git out (as ACR's upload does), so the revision comes from the original folder.
+        return ContextInfo(dest, git_head_revision(Path(spec.location)), "", dest)
     if spec.kind is ContextKind.GIT:
         remote = spec.location
         if "://" not in remote and not remote.startswith("git@"):
@@ -102,9 +108,14 @@ def _empty_folder(dest: Path, *, remove: bool) -> None:
             child.unlink(missing_ok=True)
 
 
-def copy_local_folder(source: Path, dest: Path) -> None:
-    """Copy ``source`` into ``dest``: regular files with their modes, symlinks as links (never followed),
-    sockets/FIFOs/devices skipped (reading a FIFO would block the worker)."""
+def copy_local_folder(source: Path, dest: Path, *, dockerfile: str | None = None) -> None:
+    """Copy what ``az acr run``/``az acr build`` would upload from ``source`` into ``dest``.
+
+    The same selection as ``pack_context``: ``.dockerignore`` (or ``<Dockerfile>.dockerignore``) honoured and
+    ACR's top-level VCS folders (``.git``, ``.hg``, ...) left out, so files a user keeps out of builds — an
+    ``.env`` with secrets, say — never reach the steps either. Regular files keep their modes, symlinks are
+    copied as links (never followed), sockets/FIFOs/devices are skipped (reading a FIFO would block).
+    """
     if not source.is_dir():
         raise InvalidContextError(f"local context {str(source)!r} is not a directory", location=str(source))
     src_real = Path(os.path.realpath(source))
@@ -113,21 +124,19 @@ def copy_local_folder(source: Path, dest: Path) -> None:
         raise InvalidContextError(
             f"destination {str(dest)!r} is inside the context {str(source)!r}", location=str(source)
         )
-    for dirpath, dirnames, filenames in os.walk(src_real, followlinks=False):
-        rel = os.path.relpath(dirpath, src_real)
-        target_dir = dest_real if rel == "." else dest_real / rel
-        for name in sorted(dirnames + filenames):
-            src = os.path.join(dirpath, name)
-            dst = target_dir / name
-            st = os.lstat(src)
-            if stat.S_ISLNK(st.st_mode):
-                os.symlink(os.readlink(src), dst)
-            elif stat.S_ISDIR(st.st_mode):
-                dst.mkdir()
-                shutil.copystat(src, dst, follow_symlinks=False)
-            elif stat.S_ISREG(st.st_mode):
-                shutil.copy2(src, dst, follow_symlinks=False)
-        # os.walk lists symlinks to directories in dirnames but, with followlinks=False, never enters them.
+    for rel in iter_context_paths(src_real, dockerfile=dockerfile):
+        src = src_real / rel
+        dst = dest_real / rel
+        # A path re-included under an excluded folder (``!dir/keep``) arrives without its parent.
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        st = os.lstat(src)
+        if stat.S_ISLNK(st.st_mode):
+            os.symlink(os.readlink(src), dst)
+        elif stat.S_ISDIR(st.st_mode):
+            dst.mkdir(exist_ok=True)
+            shutil.copystat(src, dst, follow_symlinks=False)
+        elif stat.S_ISREG(st.st_mode):
+            shutil.copy2(src, dst, follow_symlinks=False)
 
 
 def _auth_request(url: str) -> urllib.request.Request:

@@ -166,7 +166,10 @@ def test_local_copy_never_modifies_source(tmp_path: Path) -> None:
     os.symlink("../outside", src / "escape")
     os.symlink("pkg/run.sh", src / "run")
     os.mkfifo(src / "fifo")
-    (src / ".dockerignore").write_text("pkg\n")
+    (src / ".dockerignore").write_text("secrets.env\n")
+    (src / "secrets.env").write_text("TOKEN=x\n")
+    (src / ".git").mkdir()
+    (src / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
     before = tree_digest(src)
     info = materialize_context(str(src), tmp_path / "dest", timeout=10)
     assert tree_digest(src) == before
@@ -175,7 +178,10 @@ def test_local_copy_never_modifies_source(tmp_path: Path) -> None:
     assert os.readlink(info.path / "escape") == "../outside"  # copied as a link, not followed
     assert not (info.path / "escape").resolve().is_relative_to(info.path.resolve())
     assert not (info.path / "fifo").exists()
-    assert info.commit == ""
+    # what az acr run would not upload does not reach the steps either
+    assert not (info.path / "secrets.env").exists()
+    assert not (info.path / ".git").exists()
+    assert (info.path / ".dockerignore").exists()
     pack_context(info.path)  # the copy packs like the original
 
 
