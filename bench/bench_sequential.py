@@ -8,15 +8,9 @@ ratio would measure Docker's network and mount set-up, not the engine.
 
 from __future__ import annotations
 
-import tempfile
-import time
 import uuid
-from pathlib import Path
 
-import docker
-from docker.types import Mount
-
-from bench.harness import BASE_IMAGE, Comparison, interleave, run_task_text
+from bench.harness import BASE_IMAGE, Comparison, PlainDocker, interleave, run_task_text
 
 STEPS = 20
 
@@ -29,42 +23,13 @@ def task_text() -> str:
     return "\n".join(lines) + "\n"
 
 
-def plain_sdk_loop(client: docker.DockerClient) -> float:
-    api = client.api
-    tag = uuid.uuid4().hex[:8]
-    with tempfile.TemporaryDirectory(prefix="te-bench-plain-") as tmp:
-        workspace, home = Path(tmp) / "workspace", Path(tmp) / "home"
-        workspace.mkdir()
-        home.mkdir()
-        start = time.perf_counter()
-        network = f"te-bench-{tag}"
-        api.create_network(network, driver="bridge")
-        for i in range(STEPS):
-            host_config = api.create_host_config(
-                network_mode=network,
-                mounts=[Mount("/workspace", str(workspace), type="bind"), Mount("/acb/home", str(home), type="bind")],
-            )
-            networking = api.create_networking_config({network: api.create_endpoint_config(aliases=[f"s{i}"])})
-            cid = api.create_container(
-                BASE_IMAGE, ["true"], name=f"te-bench-{tag}-s{i}", environment=["HOME=/acb/home"],
-                working_dir="/workspace", labels={"bench": tag}, host_config=host_config,
-                networking_config=networking,
-            )["Id"]
-            api.start(cid)
-            api.wait(cid)
-            api.logs(cid)
-            api.remove_container(cid, force=True)
-        api.remove_network(network)
-        return time.perf_counter() - start
-
-
 def measure(rounds: int = 5) -> Comparison:
-    client = docker.from_env()
-    client.images.get(BASE_IMAGE)
+    plain = PlainDocker()
+    commands = [["true"]] * STEPS
     text = task_text()
     run_task_text(text, "benchwarm" + uuid.uuid4().hex[:6])  # warm caches before measuring
-    plain_sdk_loop(client)
-    base, var = interleave(rounds, lambda i: plain_sdk_loop(client),
+    plain.run_containers(commands, parallel=False)
+    base, var = interleave(rounds, lambda i: plain.run_containers(commands, parallel=False),
                            lambda i: run_task_text(text, f"benchseq{i}{uuid.uuid4().hex[:6]}"))
     return Comparison("sequential-20", "plain SDK loop, same containers", "engine", base, var,
                       target=1.10, aim=1.05)

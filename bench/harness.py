@@ -42,6 +42,64 @@ def run_task_text(text: str, run_id: str) -> float:
         return elapsed
 
 
+class PlainDocker:
+    """The baseline: the same containers the engine would create (user-defined network with the step id as
+    DNS alias, workspace and home bind mounts, env, labels), driven by plain Docker SDK calls."""
+
+    def __init__(self) -> None:
+        import docker
+
+        self.api = docker.from_env().api
+        self.api.inspect_image(BASE_IMAGE)
+
+    def run_containers(self, commands: list[list[str]], *, parallel: bool) -> float:
+        """Create-start-wait-remove one container per command (all at once when ``parallel``); wall seconds
+        including the network's creation and removal, like an engine run."""
+        import threading
+        import uuid
+
+        from docker.types import Mount
+
+        api = self.api
+        tag = uuid.uuid4().hex[:8]
+        with tempfile.TemporaryDirectory(prefix="te-bench-plain-") as tmp:
+            workspace, home = Path(tmp) / "workspace", Path(tmp) / "home"
+            workspace.mkdir()
+            home.mkdir()
+            start = time.perf_counter()
+            network = f"te-bench-{tag}"
+            api.create_network(network, driver="bridge")
+
+            def one(i: int, command: list[str]) -> None:
+                host_config = api.create_host_config(
+                    network_mode=network,
+                    mounts=[Mount("/workspace", str(workspace), type="bind"),
+                            Mount("/acb/home", str(home), type="bind")],
+                )
+                networking = api.create_networking_config({network: api.create_endpoint_config(aliases=[f"s{i}"])})
+                cid = api.create_container(
+                    BASE_IMAGE, command, name=f"te-bench-{tag}-s{i}", environment=["HOME=/acb/home"],
+                    working_dir="/workspace", labels={"bench": tag}, host_config=host_config,
+                    networking_config=networking,
+                )["Id"]
+                api.start(cid)
+                api.wait(cid)
+                api.logs(cid)
+                api.remove_container(cid, force=True)
+
+            if parallel:
+                threads = [threading.Thread(target=one, args=(i, c)) for i, c in enumerate(commands)]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+            else:
+                for i, c in enumerate(commands):
+                    one(i, c)
+            api.remove_network(network)
+            return time.perf_counter() - start
+
+
 @dataclass
 class Comparison:
     name: str
