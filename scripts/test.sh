@@ -9,4 +9,4 @@ cd "$ROOT"
 echo "== ruff";         .venv/bin/ruff check .
 echo "== mypy";         .venv/bin/mypy
 echo "== import contracts"; .venv/bin/lint-imports
-echo "== pytest";       .venv/bin/pytest -q -p no:cacheprovider "$@"
+echo "== pytest";       .venv/bin/pytest -q -p no:cacheprovider -n 2 "$@"

@@ -8,13 +8,13 @@ from datetime import timedelta
 from tasks_engine.errors import UsageError
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_PATTERN = re.compile(r"(\d+)([smhd])")
+_PATTERN = re.compile(r"([0-9]+)([smhd])")
 
 
 def parse_duration(text: str) -> timedelta:
     """Accepts one or more ``<int><unit>`` groups (``1h30m``); a bare integer means seconds."""
     text = text.strip().lower()
-    if text.isdigit():
+    if re.fullmatch(r"[0-9]+", text):  # not str.isdigit(): that accepts "²"
         return timedelta(seconds=int(text))
     pos, total = 0, 0
     for match in _PATTERN.finditer(text):
