@@ -18,12 +18,12 @@ from tasks_engine.definition.lint_rules import (
     VOLUME_NAME,
     base64_error,
     contains_space,
-    go_quote,
     is_valid_uuid,
     keyvault_url_error,
 )
 from tasks_engine.definition.lint_steps import StepLinter
 from tasks_engine.errors import Problem, Severity
+from tasks_engine.templating.version import go_quote
 
 
 class Reporter:

@@ -29,30 +29,6 @@ def contains_space(text: str) -> bool:
     return any(ch in GO_SPACES for ch in text)
 
 
-def go_quote(text: str) -> str:
-    """Close enough to Go's ``%q`` for messages: double quotes, backslash escapes."""
-    out = ['"']
-    for ch in text:
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\r":
-            out.append("\\r")
-        elif not ch.isprintable():
-            code = ord(ch)
-            if code < 0x80:
-                out.append(f"\\x{code:02x}")
-            else:
-                out.append(f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
-
-
 def is_valid_uuid(text: str) -> bool:
     """github.com/google/uuid ``Parse``: 36-char, ``{...}``, ``urn:uuid:...`` or 32 hex digits."""
     if len(text) == 38 and text.startswith("{") and text.endswith("}"):

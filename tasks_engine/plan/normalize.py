@@ -9,6 +9,9 @@ from __future__ import annotations
 import shlex
 from collections.abc import Mapping, Sequence
 
+# Go's path.Clean: one implementation, shared with Sprig's `clean`.
+from tasks_engine.templating.sprig.misc import path_clean as go_path_clean
+
 #: Where the shared run workspace is mounted in every step container.
 WORKSPACE_DIR = "/workspace"
 
@@ -43,28 +46,6 @@ def merge_envs(step_env: Sequence[str], task_env: Sequence[str]) -> list[str]:
         if key not in step_keys:
             merged.append(entry)
     return merged
-
-
-def go_path_clean(p: str) -> str:
-    """Go's ``path.Clean``: lexical, ``..`` above the root stays at the root, ``//x`` becomes ``/x``."""
-    if p == "":
-        return "."
-    rooted = p.startswith("/")
-    parts: list[str] = []
-    for seg in p.split("/"):
-        if seg in ("", "."):
-            continue
-        if seg == "..":
-            if parts and parts[-1] != "..":
-                parts.pop()
-            elif not rooted:
-                parts.append("..")
-            continue
-        parts.append(seg)
-    body = "/".join(parts)
-    if rooted:
-        return "/" + body
-    return body or "."
 
 
 def normalize_workdir(workdir: str) -> str:

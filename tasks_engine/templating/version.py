@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from tasks_engine.errors import DefinitionError, Problem, Severity
 from tasks_engine.templating._gostrings import go_trim_space
+from tasks_engine.templating.gotemplate.gostrconv import quote
 
 VERSION_KEY = "version"
 CURRENT_VERSION = "v1.0.0"
@@ -56,29 +57,8 @@ def aliases_enabled(version: str) -> bool:
 
 
 def go_quote(text: str) -> str:
-    """Go's ``%q`` for the strings that reach error messages (printable text kept, the rest escaped)."""
-    out = ['"']
-    for ch in text:
-        code = ord(ch)
-        if ch in ('"', "\\"):
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch.isprintable():
-            out.append(ch)
-        elif code < 0x80:
-            out.append(f"\\x{code:02x}")
-        elif code <= 0xFFFF:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(f"\\U{code:08x}")
-    out.append('"')
-    return "".join(out)
-
+    """Go's ``%q``, as acr-builder's messages print values (one implementation: ``gostrconv.quote``)."""
+    return quote(text)
 
 def validate_version(
     version: str, *, file: str = "", line: int = 0, column: int = 0, path: str = "version"

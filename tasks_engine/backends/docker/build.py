@@ -24,7 +24,7 @@ from tasks_engine.backends.docker.context import RunContext
 from tasks_engine.backends.docker.deps_report import dependency_report
 from tasks_engine.backends.docker.errors import is_connection_error, reason, unreachable
 from tasks_engine.backends.docker.spec import StepConfigError, parse_size, resolve_build_args
-from tasks_engine.backends.docker.streams import consume
+from tasks_engine.backends.docker.streams import consume, stream_error
 from tasks_engine.backends.docker.workspace import host_path, is_remote_context, resolve_in_workdir
 from tasks_engine.plan.model import BuildSpec, StepSpec
 from tasks_engine.runtime.backend import AttemptResult, LogWriter
@@ -119,9 +119,9 @@ def _build(
     def on_item(item: Any) -> None:
         if not isinstance(item, dict):
             return
-        if item.get("error"):
-            detail = item.get("errorDetail") or {}
-            errors.append(str(detail.get("message") or item["error"]).strip())
+        failure = stream_error(item)
+        if failure is not None:
+            errors.append(failure)
             log(str(item["error"]).rstrip("\n") + "\n")
             return
         aux = item.get("aux")

@@ -15,7 +15,7 @@ import docker.utils
 
 from tasks_engine.backends.docker.context import RunContext
 from tasks_engine.backends.docker.errors import is_connection_error, is_not_found, reason, unreachable
-from tasks_engine.backends.docker.streams import consume
+from tasks_engine.backends.docker.streams import consume, stream_error
 from tasks_engine.runtime.backend import LogWriter
 
 _NOT_FOUND_HINTS = ("not found", "manifest unknown", "does not exist", "pull access denied", "no such image")
@@ -57,9 +57,9 @@ def pull_once(ctx: RunContext, ref: str, *, log: LogWriter, stop: threading.Even
     def on_item(item: Any) -> None:
         if not isinstance(item, dict):
             return
-        if item.get("error"):
-            detail = item.get("errorDetail") or {}
-            errors.append(str(detail.get("message") or item["error"]))
+        failure = stream_error(item)
+        if failure is not None:
+            errors.append(failure)
             return
         line = progress_line(item)
         if line:

@@ -15,7 +15,7 @@ import docker.utils
 from tasks_engine.backends.docker.context import RunContext
 from tasks_engine.backends.docker.errors import is_connection_error, reason, unreachable
 from tasks_engine.backends.docker.pull import progress_line, registry_of
-from tasks_engine.backends.docker.streams import consume
+from tasks_engine.backends.docker.streams import consume, stream_error
 from tasks_engine.plan.model import StepSpec
 from tasks_engine.runtime.backend import AttemptResult, LogWriter
 
@@ -42,9 +42,9 @@ def push_once(ctx: RunContext, ref: str, *, log: LogWriter, stop: threading.Even
     def on_item(item: Any) -> None:
         if not isinstance(item, dict):
             return
-        if item.get("error"):
-            detail = item.get("errorDetail") or {}
-            errors.append(str(detail.get("message") or item["error"]).strip())
+        failure = stream_error(item)
+        if failure is not None:
+            errors.append(failure)
             return
         aux = item.get("aux")
         if isinstance(aux, dict) and aux.get("Digest"):

@@ -89,3 +89,11 @@ def consume(
         if isinstance(item, _Failure):
             raise item.exc
         on_item(item)
+
+
+def stream_error(item: dict[str, Any]) -> str | None:
+    """The failure text of one item of a build/pull/push JSON stream, or None when it is not an error."""
+    if not item.get("error"):
+        return None
+    detail = item.get("errorDetail") or {}
+    return str(detail.get("message") or item["error"]).strip()
