@@ -127,7 +127,7 @@ class FakeBackend:
 
     # -- Backend protocol ------------------------------------------------------------------------------------
 
-    def setup(self, plan: RunPlan) -> None:
+    def setup(self, plan: RunPlan, *, log: Callable[[str], None] | None = None) -> None:
         with self._lock:
             self.setup_calls += 1
             self.calls.append(("setup", None))

@@ -8,8 +8,9 @@ and return promptly. That single primitive covers every way a step can end, and 
 
 Contract (every backend, real or fake):
 
-1. ``setup(plan)`` once before any step: workspace, networks, secret volumes. It may fail half-way;
-   ``teardown`` is still called and must clean up what exists.
+1. ``setup(plan, log=...)`` once before any step: workspace, networks, secret volumes. It may fail half-way;
+   ``teardown`` is still called and must clean up what exists. ``log`` takes whole engine lines (ACR's
+   ``Creating Docker network: ...``); None means nobody listens.
 2. ``run_attempt(step, ...)`` for each attempt, possibly from several threads at once (parallel branches).
    A non-zero exit code, a missing image, a failed build or push is a *result* (``AttemptResult.ok`` False with
    ``error`` set) — not an exception. Raise ``InfrastructureError`` only when the backend itself is broken
@@ -49,7 +50,7 @@ class AttemptResult:
 
 
 class Backend(Protocol):
-    def setup(self, plan: RunPlan) -> None: ...
+    def setup(self, plan: RunPlan, *, log: Callable[[str], None] | None = None) -> None: ...
 
     def run_attempt(
         self,

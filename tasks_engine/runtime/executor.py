@@ -352,7 +352,7 @@ def execute_plan(
 def _drive(run: _Run) -> tuple[RunStatus, RunError | None, list[OutputImage], list[dict[str, Any]]]:
     plan, backend, log = run.plan, run.backend, run.log
     try:
-        backend.setup(plan)
+        backend.setup(plan, log=log.engine)
     except Exception as exc:
         reason = log.mask(str(exc) or type(exc).__name__)
         run.emit_skipped()

@@ -191,8 +191,8 @@ def test_first_failure_wins_when_two_fail(kit) -> None:
 
 def test_keyboard_interrupt_still_tears_down(kit) -> None:
     class Exploding(FakeBackend):
-        def setup(self, plan):  # type: ignore[no-untyped-def]
-            super().setup(plan)
+        def setup(self, plan, *, log=None):  # type: ignore[no-untyped-def]
+            super().setup(plan, log=log)
             raise KeyboardInterrupt
 
     backend = Exploding()

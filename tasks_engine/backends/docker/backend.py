@@ -72,7 +72,8 @@ class DockerBackend:
 
     # -- protocol -------------------------------------------------------------------------------------------
 
-    def setup(self, plan: RunPlan) -> None:
+    def setup(self, plan: RunPlan, *, log: Callable[[str], None] | None = None) -> None:
+        say = log or (lambda text: _LOG.info("%s", text))
         client = self._connect()
         paths = RunPaths.for_run(self._options.state_root, docker_name(plan.run_id))
         ctx = RunContext(
@@ -87,9 +88,11 @@ class DockerBackend:
         self._ctx = ctx
         prepare_home(paths, credentials=self._credentials if self._options.mount_docker_socket else None)
         for spec in self._networks_of(plan):
-            self._create_network(ctx, spec)
+            self._create_network(ctx, spec, say)
         paths.volumes.mkdir(parents=True, exist_ok=True)
         ctx.volumes.update(write_secret_volumes(plan.volumes, paths))
+        for name in ctx.volumes:
+            say(f"Volume source {name} successfully created")
         _LOG.info("run %s: set up %d network(s), %d volume(s)", plan.run_id, len(ctx.networks), len(ctx.volumes))
 
     def run_attempt(self, step: StepSpec, *, attempt: int, log: LogWriter, stop: threading.Event) -> AttemptResult:
@@ -201,13 +204,13 @@ class DockerBackend:
             specs.append(NetworkSpec(name=plan.default_network, driver=DEFAULT_NETWORK_DRIVER, is_default=True))
         return specs
 
-    def _create_network(self, ctx: RunContext, spec: NetworkSpec) -> None:
+    def _create_network(self, ctx: RunContext, spec: NetworkSpec, say: Callable[[str], None]) -> None:
         name = network_name(spec.name, ctx.run_id, skip_creation=spec.skip_creation)
         ctx.networks[spec.name] = name
         if spec.skip_creation or name in BUILTIN_NETWORKS:
-            _LOG.info("Skip creating network: %s", name)
+            say(f"Skip creating network: {name}")
             return
-        _LOG.info("Creating Docker network: %s, driver: '%s'", name, spec.driver)
+        say(f"Creating Docker network: {name}, driver: '{spec.driver}'")
         try:
             ctx.api.create_network(
                 name,
@@ -222,6 +225,7 @@ class DockerBackend:
         except docker.errors.DockerException as exc:
             raise translate(exc, doing=f"creating network {name}") from exc
         ctx.created_networks.append(name)
+        say(f"Successfully set up Docker network: {name}")
 
     @staticmethod
     def _owned_network(ctx: RunContext, name: str) -> bool:

@@ -87,3 +87,19 @@ def test_log_output_fidelity(cli: Cli, run_ids: Any, tmp_path: Path) -> None:
     assert "no-newline-at-end" in lines
     assert "to-stderr" in lines
     assert "héllo ✓" in lines
+
+
+def test_run_log_has_acr_setup_lines(cli: Cli, run_ids: Any, docker_client: Any) -> None:
+    """The run log starts like ACR's: alias note, network creation, then the step lines, all timestamped."""
+    run_id = run_ids("logs")
+    result = cli("run", "--cmd", f"{cli.base} true", "--id", run_id)
+    result.assert_succeeded(run_id)
+    lines = result.out.splitlines()
+    network = f"tasks-engine-{run_id}"
+    assert any(line.endswith(f"Creating Docker network: {network}, driver: 'bridge'") for line in lines)
+    assert any(line.endswith(f"Successfully set up Docker network: {network}") for line in lines)
+    created = next(i for i, line in enumerate(lines) if "Creating Docker network" in line)
+    executing = next(i for i, line in enumerate(lines) if "Executing step ID: acb_step_0" in line)
+    assert created < executing
+    assert all(line[:4].isdigit() and line[4] == "/" for line in lines[:executing])
+    assert_clean(docker_client, run_id)
