@@ -44,9 +44,18 @@ install_packages() {
 setup_venv() {
   local stamp="$ROOT/.venv/.installed" want
   want=$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)
+  if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    log "Python >= 3.11 is needed (found $(python3 --version 2>&1))"; exit 1
+  fi
   if [ ! -x "$ROOT/.venv/bin/python" ]; then
     log "creating virtualenv"
-    python3 -m venv "$ROOT/.venv"
+    if ! python3 -m venv "$ROOT/.venv" >/dev/null 2>&1; then
+      # Debian's python3 ships without ensurepip; the venv module lives in python3-venv.
+      rm -rf "$ROOT/.venv"
+      as_root apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq python3-venv >/dev/null
+      python3 -m venv "$ROOT/.venv"
+    fi
   fi
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     log "installing the project into .venv"
