@@ -13,6 +13,7 @@ from tasks_engine.cli.inputs import compile_inputs, read_text_file, run_info_fro
 from tasks_engine.errors import DefinitionError, Problem, Severity
 from tasks_engine.plan.critical_path import format_plan_table
 from tasks_engine.plan.serialize import plan_to_json
+from tasks_engine.runtime.masking import SecretMasker
 
 
 def _inputs(args: argparse.Namespace) -> compiler.CompileInputs:
@@ -21,23 +22,31 @@ def _inputs(args: argparse.Namespace) -> compiler.CompileInputs:
     return compile_inputs(args, config, text=text, filename=filename, run=run_info_from(args))
 
 
-def print_problems(problems: list[Problem], *, stream: TextIO | None = None) -> None:
+def _masker(inputs: compiler.CompileInputs) -> SecretMasker:
+    """``--set-secret`` values never reach the terminal, not even in a rendered file or a printed plan."""
+    return SecretMasker(inputs.secrets.values())
+
+
+def print_problems(problems: list[Problem], *, stream: TextIO | None = None,
+                   masker: SecretMasker | None = None) -> None:
     out = stream or sys.stderr
     for p in problems:
-        print(p.format(), file=out)
+        text = p.format()
+        print(masker.mask(text) if masker else text, file=out)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     inputs = _inputs(args)
+    masker = _masker(inputs)
     try:
         warnings = compiler.validate(inputs)
         problems, valid = warnings, True
     except DefinitionError as exc:
         problems, valid = exc.problems, False
     if args.output == "json":
-        print(json.dumps({"valid": valid, "problems": [p.to_dict() for p in problems]}, indent=2))
+        print(masker.mask(json.dumps({"valid": valid, "problems": [p.to_dict() for p in problems]}, indent=2)))
     else:
-        print_problems(problems)
+        print_problems(problems, masker=masker)
         errors = sum(1 for p in problems if p.severity is Severity.ERROR)
         warnings_n = len(problems) - errors
         if valid:
@@ -48,18 +57,22 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    rendered = compiler.render(_inputs(args))
-    sys.stdout.write(rendered.text)
-    if rendered.text and not rendered.text.endswith("\n"):
+    inputs = _inputs(args)
+    rendered = compiler.render(inputs)
+    text = _masker(inputs).mask(rendered.text)
+    sys.stdout.write(text)
+    if text and not text.endswith("\n"):
         sys.stdout.write("\n")
     return 0
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    compiled = compiler.compile_task(_inputs(args))
-    print_problems(compiled.warnings)
+    inputs = _inputs(args)
+    masker = _masker(inputs)
+    compiled = compiler.compile_task(inputs)
+    print_problems(compiled.warnings, masker=masker)
     if args.output == "json":
-        print(plan_to_json(compiled.plan))
+        print(masker.mask(plan_to_json(compiled.plan)))
     else:
-        print(format_plan_table(compiled.plan))
+        print(masker.mask(format_plan_table(compiled.plan)))
     return 0

@@ -170,3 +170,16 @@ def test_any_set_arguments_give_a_clear_answer(pairs: list[str], tmp_path: Path,
     err = capsys.readouterr().err
     assert rc in (0, 1, 2)
     assert "internal error" not in err
+
+
+def test_secrets_never_printed_by_render_plan_or_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    task = write(tmp_path, "steps:\n  - cmd: img echo {{.Secrets.token}}\n    env: [\"T={{.Values.token}}\"]\n"
+                           "    entrypoint: {{.Secrets.token}}\n")
+    secret = ["--set-secret", "token=hunter2-very-secret"]
+    for argv in (["render", "-f", task], ["plan", "-f", task, "-o", "json"], ["plan", "-f", task],
+                 ["validate", "-f", task], ["validate", "-f", task, "-o", "json"]):
+        main([*argv, *secret])
+        captured = capsys.readouterr()
+        assert "hunter2-very-secret" not in captured.out + captured.err, argv
+    main(["render", "-f", task, *secret])
+    assert "img echo ***" in capsys.readouterr().out
