@@ -1,8 +1,9 @@
 """Values: the ``--values`` file, ``--set`` pairs, and ACR's merge of the two (``OverrideValues``).
 
 Kept ACR quirks: ``--set`` values are always strings, keys are flat (``a.b`` is one key), and a ``null``
-``--set`` value deletes the key from the file's values. YAML is loaded with PyYAML (YAML 1.1, like
-yaml.v2), so ``yes``/``on`` in a values file are booleans as in ACR.
+``--set`` value deletes the key from the file's values. The values file is parsed with PyYAML but its
+scalars are typed by yaml.v2's rules (``templating.yamlv2``), as ACR decodes it with yaml.v2: ``y`` is
+true, ``1e3`` is the float 1000, ``1:30`` stays text (PyYAML would give the sexagesimal int 90).
 """
 
 from __future__ import annotations
@@ -15,21 +16,58 @@ from typing import Any
 import yaml
 
 from tasks_engine.errors import DefinitionError, Problem, Severity, UsageError
+from tasks_engine.templating.yamlv2 import (
+    BINARY,
+    BOOL,
+    FLOAT,
+    INT,
+    NULL,
+    TIMESTAMP,
+    ResolveFailure,
+    resolve_node,
+)
 
-_NULL_TAG = "tag:yaml.org,2002:null"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 class _ValuesLoader(yaml.SafeLoader):
-    """SafeLoader, except that timestamps stay strings: yaml.v2 keeps timestamp-like scalars as strings
-    when decoding into ``interface{}``, so ``{{.Values.date}}`` prints exactly what the file says."""
+    """SafeLoader for composing only: implicit tags stay empty (so a non-empty tag is an explicit one, as
+    ``yamlv2.resolve_node`` expects) except ``<<``, which ``flatten_mapping`` must still see as a merge key.
+    Nodes are turned into values by ``_to_value``."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        if kind is yaml.ScalarNode and implicit[0] and value == "<<":
+            return _MERGE_TAG
+        return ""
 
 
-def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+_MAX_DEPTH = 200
+
+
+def _to_value(loader: yaml.SafeLoader, node: yaml.Node, depth: int = 0) -> object:
+    """What yaml.v2 puts in an ``interface{}``: maps, lists and yaml.v2-typed scalars (timestamps stay text,
+    unknown tags keep the text). Raises ``ValueError`` for what yaml.v2 rejects (``!!int abc``) and for
+    nesting too deep to be a real values file (e.g. a recursive alias)."""
+    if depth > _MAX_DEPTH:
+        raise ValueError("values nested too deeply (recursive alias?)")
+    if isinstance(node, yaml.MappingNode):
+        loader.flatten_mapping(node)  # "<<" merge keys, as yaml.v2 supports them
+        return {
+            _scalar_key(_to_value(loader, key, depth + 1)): _to_value(loader, value, depth + 1)
+            for key, value in node.value
+        }
+    if isinstance(node, yaml.SequenceNode):
+        return [_to_value(loader, item, depth + 1) for item in node.value]
     assert isinstance(node, yaml.ScalarNode)
-    return str(loader.construct_scalar(node))
-
-
-_ValuesLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+    try:
+        scalar = resolve_node(node)
+    except ResolveFailure as exc:
+        raise ValueError(str(exc)) from exc
+    if scalar.tag in (TIMESTAMP, BINARY):
+        return scalar.text if scalar.tag == TIMESTAMP else scalar.value
+    if scalar.tag in (NULL, BOOL, INT, FLOAT):
+        return scalar.value
+    return scalar.text
 
 
 def _yaml_problem(exc: yaml.YAMLError, filename: str, prefix: str) -> Problem:
@@ -41,10 +79,17 @@ def _yaml_problem(exc: yaml.YAMLError, filename: str, prefix: str) -> Problem:
     return Problem(Severity.ERROR, f"{prefix}: {detail}", line=line, column=column, file=filename)
 
 
+def _is_null(node: yaml.ScalarNode) -> bool:
+    try:
+        return resolve_node(node).is_null
+    except ResolveFailure:
+        return False
+
+
 def _key_text(node: yaml.Node) -> str:
     """yaml.v2 decodes a top-level key into a Go ``string``: the key's raw text (``010`` stays ``010``)."""
     if isinstance(node, yaml.ScalarNode):
-        return "" if node.tag == _NULL_TAG and not node.style else str(node.value)
+        return "" if _is_null(node) else str(node.value)
     raise DefinitionError(
         [
             Problem(
@@ -68,7 +113,7 @@ def load_values(text: str, filename: str) -> dict[str, Any]:
         raise DefinitionError([_yaml_problem(exc, filename, "invalid values file")]) from exc
     try:
         node = loader.get_single_node()
-        if node is None or (isinstance(node, yaml.ScalarNode) and node.tag == _NULL_TAG and not node.style):
+        if node is None or (isinstance(node, yaml.ScalarNode) and _is_null(node)):
             return {}
         if not isinstance(node, yaml.MappingNode):
             kind = "list" if isinstance(node, yaml.SequenceNode) else "single value"
@@ -90,7 +135,7 @@ def load_values(text: str, filename: str) -> dict[str, Any]:
                 key = _key_text(key_node)
             except DefinitionError as exc:
                 raise DefinitionError([dataclasses.replace(p, file=filename) for p in exc.problems]) from exc
-            result[key] = _plain(loader.construct_object(value_node, deep=True))
+            result[key] = _to_value(loader, value_node)
         return result
     except yaml.YAMLError as exc:
         raise DefinitionError([_yaml_problem(exc, filename, "invalid values file")]) from exc
@@ -100,15 +145,6 @@ def load_values(text: str, filename: str) -> dict[str, Any]:
         ) from exc
     finally:
         loader.dispose()
-
-
-def _plain(value: object) -> object:
-    """Nested keys become text too, so templates (``index``) and ``.ValuesJSON`` see string keys."""
-    if isinstance(value, dict):
-        return {_scalar_key(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _scalar_key(key: object) -> str:

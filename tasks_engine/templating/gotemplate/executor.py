@@ -22,6 +22,7 @@ from .builtins import (
     CallError,
     FuncSpec,
     is_true,
+    spec_for,
 )
 from .errors import TemplateError
 from .gofmt import format_value, sort_map_keys
@@ -50,7 +51,7 @@ from .nodes import (
 )
 from .parser import Tree
 from .sourcemap import LineIndex, Segment
-from .values import MISSING, go_type_name
+from .values import MISSING, GoMethods, go_type_name
 
 MAX_EXEC_DEPTH = 100
 
@@ -355,12 +356,19 @@ class State:
         final: object,
     ) -> object:
         for name in ident[:-1]:
-            receiver = self.eval_field(name, node, None, NO_FINAL, receiver, boxed)
+            receiver = self.eval_field(dot, name, node, None, NO_FINAL, receiver, boxed)
             boxed = True
-        return self.eval_field(ident[-1], node, args, final, receiver, boxed)
+        return self.eval_field(dot, ident[-1], node, args, final, receiver, boxed)
 
     def eval_field(
-        self, name: str, node: Node, args: list[Node] | None, final: object, receiver: object, boxed: bool
+        self,
+        dot: object,
+        name: str,
+        node: Node,
+        args: list[Node] | None,
+        final: object,
+        receiver: object,
+        boxed: bool,
     ) -> object:
         self.node = node
         if receiver is MISSING:
@@ -381,6 +389,10 @@ class State:
             if self.missingkey == "error":
                 raise self.errorf(f"map has no entry for key {_q(name)}")
             return None if self.missingkey == "zero" else MISSING
+        if isinstance(receiver, GoMethods):
+            method = receiver.go_methods().get(name)
+            if method is not None:
+                return self.eval_call(dot, boxed, spec_for(method), False, node, name, args, final)
         raise self.errorf(f"can't evaluate field {name} in type {typ}")
 
     def eval_function(

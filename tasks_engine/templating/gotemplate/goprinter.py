@@ -279,7 +279,10 @@ class Printer:
         elif isinstance(v, bool):
             self.fmt_bool(v, verb)
         elif isinstance(v, int):
-            self.fmt_int(v, verb)
+            if type(v) is not int and verb in "vsq" and isinstance(v, GoStringer):
+                self.fmt_string(v.go_string(), verb)  # a named int with a String method (time.Month)
+            else:
+                self.fmt_int(v, verb)
         elif isinstance(v, float):
             self.fmt_float(v, verb)
         elif isinstance(v, str):

@@ -7,6 +7,7 @@ while ``print nil`` prints ``<nil>``. ``MISSING`` is that invalid value.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Final, Protocol, runtime_checkable
 
 
@@ -40,10 +41,24 @@ class GoStringer(Protocol):
     def go_string(self) -> str: ...
 
 
+@runtime_checkable
+class GoMethods(Protocol):
+    """Values with Go methods callable from a template, as on a Go struct (``{{ now.Year }}``,
+    ``{{ now.Format "2006" }}``). ``go_methods`` maps the method name to a callable whose annotations give
+    the Go parameter types; ``GO_TYPE`` is the Go type name used in error messages."""
+
+    GO_TYPE: str
+
+    def go_methods(self) -> Mapping[str, Callable[..., object]]: ...
+
+
 def go_type_name(v: object) -> str:
     """The Go type name fmt and text/template use in messages (``%!d(string=hi)``, ``type string``)."""
     if v is None or v is MISSING:
         return "<nil>"
+    go_type = getattr(type(v), "GO_TYPE", None)  # time.Time, time.Month... (see GoMethods)
+    if isinstance(go_type, str):
+        return go_type
     if isinstance(v, bool):
         return "bool"
     if isinstance(v, int):

@@ -7,10 +7,14 @@ messages; the engine turns those into "error calling NAME: ..." template errors.
 The clock, the environment, UUIDs and the "Local" time zone are injected so rendering stays pure and testable.
 Deliberate additions beyond Sprig v2.22 (task authors reach for them): ``get``, ``fromJson``, ``seq``
 (Sprig 3), ``toYaml`` and ``required`` (Helm). ``b64enc`` is ACR's override, quirk included.
+Not provided (a template using them fails with "function ... not defined"): the crypto functions
+(``genPrivateKey``, ``genCA``, ``derivePassword``, ``encryptAES``...), ``getHostByName`` (network),
+``urlParse``/``urlJoin``.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, tzinfo
 
@@ -24,7 +28,9 @@ from .golayout import format_go_time, parse_go_time
 from .lists import list_functions
 from .misc import misc_functions
 from .numeric import numeric_functions
+from .rand import rand_functions
 from .regex import regex_functions, translate_re2
+from .semver import semver_functions
 from .strings import string_functions
 
 __all__ = [
@@ -43,8 +49,10 @@ def sprig_functions(
     environ: Mapping[str, str],
     new_uuid: Callable[[], str],
     local_tz: tzinfo = UTC,
+    rng: random.Random | None = None,
 ) -> dict[str, Callable[..., object]]:
-    """The Sprig function map: name -> callable. ``now`` should return an aware datetime."""
+    """The Sprig function map: name -> callable. ``now`` should return an aware datetime; ``rng`` feeds
+    ``randAlphaNum`` & co. (default: the system's secure source)."""
     table: FuncTable = {}
     table.update(string_functions())
     table.update(list_functions())
@@ -55,4 +63,6 @@ def sprig_functions(
     table.update(regex_functions())
     table.update(date_functions(now, local_tz))
     table.update(misc_functions(environ, new_uuid))
+    table.update(semver_functions())
+    table.update(rand_functions(rng if rng is not None else random.SystemRandom()))
     return table

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Final
 
@@ -133,6 +133,9 @@ def go_type_name(v: object) -> str:
     """``fmt.Sprintf("%T", v)`` for the engine's data model."""
     if v is None or is_missing(v):
         return "<nil>"
+    go_type = getattr(type(v), "GO_TYPE", None)  # time.Month, *semver.Version...
+    if isinstance(go_type, str):
+        return go_type
     if isinstance(v, bool):
         return "bool"
     if isinstance(v, int):
@@ -317,10 +320,18 @@ class GoFixedZone(tzinfo):
 
 
 class GoTime(datetime):
-    """An aware datetime that the engine prints like Go's ``time.Time`` (``fmt.Stringer``)."""
+    """An aware datetime that the engine prints like Go's ``time.Time`` (``fmt.Stringer``) and whose Go
+    methods templates can call (``{{ now.Unix }}``; see ``timemethods``)."""
+
+    GO_TYPE = "time.Time"
 
     def go_string(self) -> str:
         return go_time_string(self)
+
+    def go_methods(self) -> Mapping[str, Callable[..., object]]:
+        from .timemethods import time_methods
+
+        return time_methods(self, as_go_time)
 
 
 ZERO_TIME: Final = GoTime(1, 1, 1, tzinfo=UTC)
