@@ -36,11 +36,12 @@ class CompileInputs:
     text: str
     filename: str
     run: RunInfo
-    values: Mapping[str, object] = field(default_factory=dict)
-    secrets: Mapping[str, str] = field(default_factory=dict)
+    # Not in the repr: values include the --set-secret values, and the environment may hold tokens.
+    values: Mapping[str, object] = field(default_factory=dict, repr=False)
+    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
     image_aliases: Mapping[str, str] | None = None
     load_alias_source: Callable[[str], str] | None = None
-    environ: Mapping[str, str] = field(default_factory=dict)
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False)
     strict: bool = False
     total_timeout: int | None = None
     # ``run --cmd``: the command ACR wraps into a one-step task (``text`` is then ignored).

@@ -40,6 +40,16 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
                    help="engine configuration (default: $TASKS_ENGINE_CONFIG or ~/.config/tasks-engine/config.yaml)")
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def _add_file(p: argparse.ArgumentParser, *, required: bool = True) -> None:
     p.add_argument("-f", "--file", required=required, metavar="FILE", help="task file ('-' reads stdin)")
 
@@ -105,7 +115,7 @@ def _add_exec_options(p: argparse.ArgumentParser) -> None:
                         "REGISTRY=USER:PASSWORD; repeatable")
     g.add_argument("--timeout", type=int, default=None, metavar="SECONDS",
                    help="whole-run timeout (default: totalTimeout from the file, else 3600)")
-    g.add_argument("--max-parallel", type=int, default=None, metavar="N",
+    g.add_argument("--max-parallel", type=_positive_int, default=None, metavar="N",
                    help="at most N steps at once (default: no limit, like ACR)")
     g.add_argument("-o", "--output", choices=["text", "json"], default="text",
                    help="json: the run record on stdout, logs on stderr")

@@ -6,10 +6,12 @@ file must not be able to grant itself ``--privileged``; the operator opts in her
 ```yaml
 allowPrivileged: false        # refuse `privileged: true` steps unless set
 mountDockerSocket: false      # ACR mounts /var/run/docker.sock into every step; we do not by default
+allowHostNetwork: false       # refuse `network: host` (steps and builds) unless set; ACR allows it
 stateRoot: /var/tmp/tasks-engine   # run workspaces and secret files live under here
 maxParallel: null             # cap on parallel steps (null: none, like ACR)
 imageAliases:                 # override the targets of $acr, $az, $bash, $curl, $cssc
   bash: 127.0.0.1:5000/tasks-engine/busybox:latest
+templateEnv: [BUILD_NUMBER]   # host environment variables `{{ env "X" }}` / `expandenv` may read (default: none)
 registries:                   # credentials used for pull and push, per registry
   - registry: registry.example.com
     username: robot
@@ -42,10 +44,14 @@ class RegistryLogin:
 class EngineConfig:
     allow_privileged: bool = False
     mount_docker_socket: bool = False
+    allow_host_network: bool = False
     state_root: Path = DEFAULT_STATE_ROOT
     max_parallel: int | None = None
     image_aliases: dict[str, str] = field(default_factory=dict)
     registries: list[RegistryLogin] = field(default_factory=list)
+    # Sprig's env/expandenv would otherwise hand any task file the worker's whole environment (cloud keys,
+    # CI tokens); the operator names what templates may see.
+    template_env: tuple[str, ...] = ()
     source: str = ""
 
     @property
@@ -88,7 +94,8 @@ def load_config(explicit: str | None = None) -> EngineConfig:
         return EngineConfig(source=where)
     if not isinstance(data, dict):
         raise UsageError(f"{where}: the configuration must be a mapping")
-    known = {"allowPrivileged", "mountDockerSocket", "stateRoot", "maxParallel", "imageAliases", "registries"}
+    known = {"allowPrivileged", "mountDockerSocket", "stateRoot", "maxParallel", "imageAliases", "registries",
+             "templateEnv", "allowHostNetwork"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise UsageError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
@@ -97,14 +104,19 @@ def load_config(explicit: str | None = None) -> EngineConfig:
         if not isinstance(entry, dict) or not {"registry", "username", "password"} <= set(entry):
             raise UsageError(f"{where}: registries[{i}] needs registry, username and password")
         registries.append(RegistryLogin(str(entry["registry"]), str(entry["username"]), str(entry["password"])))
+    template_env = _expect(data, "templateEnv", list, where) or []
+    if not all(isinstance(name, str) and name for name in template_env):
+        raise UsageError(f"{where}: templateEnv must be a list of environment variable names")
     aliases = _expect(data, "imageAliases", dict, where) or {}
     state_root = _expect(data, "stateRoot", str, where)
     return EngineConfig(
         allow_privileged=bool(_expect(data, "allowPrivileged", bool, where)),
         mount_docker_socket=bool(_expect(data, "mountDockerSocket", bool, where)),
+        allow_host_network=bool(_expect(data, "allowHostNetwork", bool, where)),
         state_root=Path(state_root) if state_root else DEFAULT_STATE_ROOT,
         max_parallel=_expect(data, "maxParallel", int, where),
         image_aliases={str(k): str(v) for k, v in aliases.items()},
         registries=registries,
+        template_env=tuple(template_env),
         source=where,
     )

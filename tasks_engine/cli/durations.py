@@ -15,7 +15,7 @@ def parse_duration(text: str) -> timedelta:
     """Accepts one or more ``<int><unit>`` groups (``1h30m``); a bare integer means seconds."""
     text = text.strip().lower()
     if re.fullmatch(r"[0-9]+", text):  # not str.isdigit(): that accepts "²"
-        return timedelta(seconds=int(text))
+        return _seconds(int(text), text)
     pos, total = 0, 0
     for match in _PATTERN.finditer(text):
         if match.start() != pos:
@@ -24,4 +24,11 @@ def parse_duration(text: str) -> timedelta:
         pos = match.end()
     if not text or pos != len(text):
         raise UsageError(f"invalid duration {text!r}: use e.g. 90s, 30m, 2h, 1d or 1h30m")
-    return timedelta(seconds=total)
+    return _seconds(total, text)
+
+
+def _seconds(total: int, text: str) -> timedelta:
+    try:
+        return timedelta(seconds=total)
+    except OverflowError:
+        raise UsageError(f"invalid duration {text!r}: too long") from None

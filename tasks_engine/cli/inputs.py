@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import sys
 import uuid
 from collections.abc import Mapping
@@ -27,9 +28,25 @@ _GO_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "a
             "i386": "386", "i686": "386"}
 
 
+_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}", re.ASCII)
+
+
 def new_run_id() -> str:
     """Unique across machines (a worker fleet shares one id space) yet short enough for image tags."""
     return "r" + uuid.uuid4().hex[:12]
+
+
+def checked_run_id(run_id: str | None) -> str:
+    """``--id`` or a new id. The id names the run folder (created and later removed recursively), containers
+    and image tags, so it must be one plain name: ``--id ../..`` would otherwise make cleanup delete a folder
+    outside the engine's state root."""
+    if run_id is None:
+        return new_run_id()
+    if not _RUN_ID.fullmatch(run_id):
+        raise UsageError(
+            f"invalid run id {run_id!r}: use 1-128 letters, digits, '_', '.' or '-', starting with a letter or digit"
+        )
+    return run_id
 
 
 def read_text_file(path: str, *, what: str, search_dirs: tuple[Path, ...] = ()) -> tuple[str, str]:
@@ -39,7 +56,10 @@ def read_text_file(path: str, *, what: str, search_dirs: tuple[Path, ...] = ()) 
     candidates = [Path(path)]
     if not os.path.isabs(path):
         candidates += [d / path for d in search_dirs]
-    for candidate in candidates:
+    for index, candidate in enumerate(candidates):
+        if index and candidate.exists() and not _inside(search_dirs[index - 1], candidate):
+            # The context may be a stranger's repository: its symlinks must not read the worker's files.
+            raise UsageError(f"{what} {path} leads outside the source context")
         if candidate.is_file():
             try:
                 return candidate.read_text(encoding="utf-8-sig"), str(path)
@@ -50,12 +70,18 @@ def read_text_file(path: str, *, what: str, search_dirs: tuple[Path, ...] = ()) 
     raise UsageError(f"{what} not found: {path}")
 
 
+def _inside(root: Path, candidate: Path) -> bool:
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(candidate)
+    return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
+
+
 def run_info_from(args: argparse.Namespace, *, run_id: str | None = None, commit: str = "",
                   branch: str = "", shared_volume: str = "") -> RunInfo:
     """``shared_volume`` is the host folder mounted at /workspace (ACR names a Docker volume there; a host
     path serves the same purpose for steps that talk to the daemon)."""
     return RunInfo(
-        id=run_id or args.run_id or new_run_id(),
+        id=run_id or checked_run_id(args.run_id),
         registry=args.registry or "",
         commit=args.commit or commit,
         branch=args.branch or branch,
@@ -84,6 +110,12 @@ def values_from(
     return merge_values(file_values, set_values), secrets
 
 
+def template_environment(config: EngineConfig, environ: Mapping[str, str]) -> dict[str, str]:
+    """Only the variables the operator listed in ``templateEnv``: a task file may come from a stranger's
+    repository and must not read the worker's credentials through ``{{ env "..." }}``."""
+    return {name: environ[name] for name in config.template_env if name in environ}
+
+
 def compile_inputs(args: argparse.Namespace, config: EngineConfig, *, text: str, filename: str,
                    run: RunInfo, context_dir: Path | None = None,
                    environ: Mapping[str, str] | None = None) -> CompileInputs:
@@ -98,7 +130,7 @@ def compile_inputs(args: argparse.Namespace, config: EngineConfig, *, text: str,
         # The operator's configuration overrides single targets; the rest keep ACR's defaults.
         image_aliases={**default_image_aliases(), **config.image_aliases},
         load_alias_source=default_alias_source_loader(context_dir),
-        environ=dict(os.environ if environ is None else environ),
+        environ=dict(template_environment(config, os.environ) if environ is None else environ),
         strict=bool(getattr(args, "strict", False)),
         total_timeout=getattr(args, "timeout", None),
     )

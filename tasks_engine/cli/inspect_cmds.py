@@ -7,6 +7,8 @@ import json
 import sys
 from typing import TextIO
 
+import yaml
+
 from tasks_engine import compiler
 from tasks_engine.cli.config import load_config
 from tasks_engine.cli.inputs import compile_inputs, read_text_file, run_info_from
@@ -56,10 +58,27 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0 if valid else 1
 
 
+def _volume_secrets(text: str) -> list[str]:
+    """Best effort: the contents of ``volumes[*].secret`` in a rendered file (which may not even be YAML)."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return []
+    found: list[str] = []
+    volumes = data.get("volumes") if isinstance(data, dict) else None
+    for volume in volumes if isinstance(volumes, list) else []:
+        secret = volume.get("secret") if isinstance(volume, dict) else None
+        if isinstance(secret, dict):
+            found += [str(v) for v in secret.values() if v is not None]
+    return found
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     inputs = _inputs(args)
     rendered = compiler.render(inputs)
-    text = _masker(inputs).mask(rendered.text)
+    # Secret volume contents are secrets even when written literally in the file, as in the run's logs.
+    masker = SecretMasker([*inputs.secrets.values(), *_volume_secrets(rendered.text)])
+    text = masker.mask(rendered.text)
     sys.stdout.write(text)
     if text and not text.endswith("\n"):
         sys.stdout.write("\n")

@@ -9,7 +9,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from tasks_engine.cli.args import build_parser
+from tasks_engine.cli.redact import secrets_of_args
 from tasks_engine.errors import DefinitionError, EngineError, UsageError
+from tasks_engine.runtime.masking import SecretMasker
 
 
 def _dispatch(command: str) -> Callable[[Any], int]:
@@ -25,21 +27,24 @@ def _dispatch(command: str) -> Callable[[Any], int]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    # Error lines are masked with the secrets of the command line: they can quote a rendered value.
+    masker = SecretMasker(())
     try:
         args = parser.parse_args(argv)
+        masker = SecretMasker(secrets_of_args(args))
         if not args.command:
             parser.print_help(sys.stderr)
             return 2
         return _dispatch(args.command)(args)
     except UsageError as exc:
-        print(f"tasks-engine: error: {exc}", file=sys.stderr)
+        print(masker.mask(f"tasks-engine: error: {exc}"), file=sys.stderr)
         return 2
     except DefinitionError as exc:
         for problem in exc.problems:
-            print(problem.format(), file=sys.stderr)
+            print(masker.mask(problem.format()), file=sys.stderr)
         return 1
     except EngineError as exc:
-        print(f"tasks-engine: error: {exc}", file=sys.stderr)
+        print(masker.mask(f"tasks-engine: error: {exc}"), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("tasks-engine: aborted", file=sys.stderr)
@@ -48,9 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except Exception as exc:  # the last line of defence: never a bare traceback for users
         if os.environ.get("TASKS_ENGINE_DEBUG"):
-            traceback.print_exc()
-        print(f"tasks-engine: internal error: {type(exc).__name__}: {exc} "
-              "(set TASKS_ENGINE_DEBUG=1 for a traceback; please report it)", file=sys.stderr)
+            print(masker.mask(traceback.format_exc()), file=sys.stderr, end="")
+        print(masker.mask(f"tasks-engine: internal error: {type(exc).__name__}: {exc} "
+                          "(set TASKS_ENGINE_DEBUG=1 for a traceback; please report it)"), file=sys.stderr)
         return 1
 
 

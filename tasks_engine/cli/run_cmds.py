@@ -28,12 +28,13 @@ import yaml
 from tasks_engine import compiler
 from tasks_engine.backends.docker import BackendOptions, DockerBackend, RegistryCredential, parse_credentials
 from tasks_engine.cli.config import EngineConfig, load_config
-from tasks_engine.cli.inputs import compile_inputs, new_run_id, read_text_file, run_info_from
+from tasks_engine.cli.inputs import checked_run_id, compile_inputs, read_text_file, run_info_from
 from tasks_engine.cli.inspect_cmds import print_problems
 from tasks_engine.errors import UsageError
 from tasks_engine.plan.model import RunPlan
 from tasks_engine.runtime.events import LogLine
 from tasks_engine.runtime.executor import execute_plan
+from tasks_engine.runtime.masking import SecretMasker
 from tasks_engine.runtime.results import RunResult, RunStatus
 from tasks_engine.runtime.sinks import ConsoleSink
 from tasks_engine.source import materialize_context, parse_context
@@ -94,16 +95,17 @@ def _final_line(result: RunResult) -> str:
 def _execute(args: argparse.Namespace, config: EngineConfig, *, run_id: str, workspace: Path,
              context_path: Path, inputs: compiler.CompileInputs, extra_secrets: list[str]) -> int:
     log_stream = sys.stderr if args.output == "json" else sys.stdout
-    compiled = compiler.compile_task(inputs)
-    print_problems(compiled.warnings, stream=sys.stderr)
     credentials = _credentials(args, config)
+    compiled = compiler.compile_task(inputs)
     secrets = [*inputs.secrets.values(), *extra_secrets, *_plan_secrets(compiled.plan),
                *(c.password for c in credentials)]
+    print_problems(compiled.warnings, stream=sys.stderr, masker=SecretMasker(secrets))
     backend = DockerBackend(
         options=BackendOptions(
             state_root=config.runs_root,
             allow_privileged=config.allow_privileged,
             mount_docker_socket=config.mount_docker_socket,
+            allow_host_network=config.allow_host_network,
         ),
         workspace=context_path,
         credentials=credentials,
@@ -124,7 +126,8 @@ def _execute(args: argparse.Namespace, config: EngineConfig, *, run_id: str, wor
         )
     print(_final_line(result), file=log_stream, flush=True)
     if args.output == "json":
-        print(json.dumps(result.to_dict(), indent=2))
+        # Image tags and references in the record can be built from secrets; the log lines already are masked.
+        print(json.dumps(SecretMasker([s for s in secrets if s]).mask_data(result.to_dict()), indent=2))
     return 0 if result.status is RunStatus.SUCCEEDED else 1
 
 
@@ -134,7 +137,9 @@ def _run_folder(config: EngineConfig, run_id: str) -> Iterator[Path]:
     folder = config.runs_root / run_id
     workspace = folder / "workspace"
     try:
-        workspace.mkdir(parents=True, exist_ok=False)
+        folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(0o700)  # private before the context (maybe an .env the ignore rules keep) is copied in
+        workspace.mkdir(exist_ok=False)
     except FileExistsError as exc:
         raise UsageError(f"run id {run_id} is already in use ({folder} exists); choose another --id") from exc
     except OSError as exc:
@@ -151,7 +156,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.cmd and not args.file:
         raise UsageError("one of -f/--file or --cmd is required")
     config = load_config(args.config)
-    run_id = args.run_id or new_run_id()
+    run_id = checked_run_id(args.run_id)
     spec = parse_context(args.context)
     with _run_folder(config, run_id) as workspace:
         ctx = materialize_context(spec, workspace)
@@ -207,7 +212,7 @@ def build_task_text(args: argparse.Namespace) -> tuple[str, list[str]]:
 
 def cmd_build(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    run_id = args.run_id or new_run_id()
+    run_id = checked_run_id(args.run_id)
     text, tags = build_task_text(args)
     if not tags:
         print("'--image or -t' is not provided. Skipping image push after build.", file=sys.stderr)

@@ -52,6 +52,10 @@ class VolumeSpec:
     name: str
     secret: dict[str, str] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        """Keys only: a repr ends up in tracebacks and debug logs."""
+        return f"VolumeSpec(name={self.name!r}, secret={ {k: REDACTED for k in sorted(self.secret)} !r})"
+
     def to_dict(self, *, redact: bool = True) -> dict[str, Any]:
         files = {k: (REDACTED if redact else v) for k, v in sorted(self.secret.items())}
         return {"name": self.name, "secret": files}

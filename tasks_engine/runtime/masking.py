@@ -119,6 +119,20 @@ class SecretMasker:
         parts.append(text[pos:])
         return "".join(parts)
 
+    def mask_data(self, value: object) -> object:
+        """``value`` (JSON-like data: dicts, lists, strings) with every string, keys included, masked.
+
+        For records printed as JSON: masking the dumped text would miss a secret that JSON escapes (a quote,
+        a backslash, any non-ASCII character), so the strings are masked before encoding.
+        """
+        if isinstance(value, str):
+            return self.mask(value)
+        if isinstance(value, dict):
+            return {self.mask_data(k): self.mask_data(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self.mask_data(v) for v in value]
+        return value
+
     def line_buffer(self, emit: Callable[[str], None], *, max_line: int = MAX_LINE) -> LineBuffer:
         return LineBuffer(self, emit, max_line=max_line)
 

@@ -38,11 +38,11 @@ _TRANSIENT_HINTS = (
     "temporary failure",
     "the remote end hung up unexpectedly",
     "did not complete in",
-    "502",
-    "503",
-    "504",
     "early eof",
 )
+# Gateway errors as git/curl report them ("HTTP 503", "returned error: 502"); a bare "503" would also match
+# commit ids and temporary paths (an abbreviated sha "a163e8503c" made a missing ref look transient).
+_TRANSIENT_HTTP_RE = re.compile(r"(?:\bhttp |returned error: )50[234]\b")
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ def _translate(exc: git.GitCommandError, remote: str, args: tuple[str, ...]) -> 
     detail = stderr.replace("\n", " ")[-500:] or f"exit status {exc.status}"
     message = f"git {args[0]} failed for {mask_url(remote)}: {detail}"
     lowered = detail.lower()
-    if exc.status == -9 or any(hint in lowered for hint in _TRANSIENT_HINTS):
+    if exc.status == -9 or any(hint in lowered for hint in _TRANSIENT_HINTS) or _TRANSIENT_HTTP_RE.search(lowered):
         return GitTransientError(message, location=remote)
     return GitContextError(message, location=remote)
 

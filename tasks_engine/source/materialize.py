@@ -7,6 +7,7 @@ fails, so a retried run starts clean. The caller's own folder is only ever read.
 from __future__ import annotations
 
 import base64
+import http.client
 import os
 import shutil
 import stat
@@ -17,7 +18,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from tasks_engine.source.errors import (
@@ -139,6 +140,34 @@ def copy_local_folder(source: Path, dest: Path, *, dockerfile: str | None = None
             shutil.copy2(src, dst, follow_symlinks=False)
 
 
+class _SameOriginAuthRedirects(urllib.request.HTTPRedirectHandler):
+    """urllib copies every header, ``Authorization`` included, onto a redirected request: a context URL
+    ``https://user:token@host/x.tgz`` answering with a redirect to another host (or to plain http) would hand
+    the token to that host. As curl and requests do, the credentials follow only to the same origin."""
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: Any,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        if urlsplit(newurl).scheme.lower() not in ("http", "https"):
+            raise urllib.error.HTTPError(req.full_url, code, f"redirect to a non-http(s) URL refused ({msg})",
+                                         headers, fp)
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is not None and _origin(new.full_url) != _origin(req.full_url):
+            new.remove_header("Authorization")
+        return new
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+
+
 def _auth_request(url: str) -> urllib.request.Request:
     parts = urlsplit(url)
     headers = {"User-Agent": "tasks-engine"}
@@ -163,7 +192,12 @@ def download_tarball(
 ) -> None:
     """Download ``url`` (5xx and network errors retried with backoff, 4xx not) and unpack it safely."""
     shown = mask_url(url)
-    if urlsplit(url).scheme not in ("http", "https"):
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises on a port that is not a number in range
+    except ValueError as exc:
+        raise InvalidContextError(f"invalid URL {shown}: {exc}", location=url) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidContextError(f"not an http(s) URL: {shown}", location=url)
     with tempfile.TemporaryFile() as buffer:
         for attempt in range(retries):
@@ -183,7 +217,8 @@ def _fetch_to(url: str, out: IO[bytes], *, timeout: float, max_bytes: int) -> No
     out.seek(0)
     out.truncate()
     try:
-        with urllib.request.urlopen(_auth_request(url), timeout=timeout) as response:  # noqa: S310
+        opener = urllib.request.build_opener(_SameOriginAuthRedirects)
+        with opener.open(_auth_request(url), timeout=timeout) as response:
             size = 0
             while True:
                 chunk = response.read(_CHUNK)
@@ -199,3 +234,6 @@ def _fetch_to(url: str, out: IO[bytes], *, timeout: float, max_bytes: int) -> No
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise DownloadTransientError(f"failed to GET {shown}: {reason}", location=url) from None
+    except (ValueError, http.client.HTTPException) as exc:
+        # http.client.InvalidURL and friends: the URL itself is unusable, so retrying cannot help.
+        raise DownloadError(f"failed to GET {shown}: {type(exc).__name__}", location=url) from None

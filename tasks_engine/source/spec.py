@@ -54,6 +54,13 @@ class ContextSpec:
         """The context for messages and logs: credentials masked."""
         return mask_url(self.raw)
 
+    def __repr__(self) -> str:
+        """Credentials masked: a repr ends up in tracebacks and debug logs."""
+        return (
+            f"ContextSpec(kind={self.kind!r}, location={mask_url(self.location)!r}, raw={mask_url(self.raw)!r}, "
+            f"ref={self.ref!r}, subdir={self.subdir!r}, warnings={self.warnings!r})"
+        )
+
 
 def parse_context(spec: str | None) -> ContextSpec:
     if spec is None:

@@ -13,6 +13,7 @@ only the classic builder API.
 from __future__ import annotations
 
 import os
+import posixpath
 import threading
 from pathlib import Path
 from typing import Any
@@ -23,9 +24,10 @@ import docker.utils
 from tasks_engine.backends.docker.context import RunContext
 from tasks_engine.backends.docker.deps_report import dependency_report
 from tasks_engine.backends.docker.errors import is_connection_error, reason, unreachable
+from tasks_engine.backends.docker.netpolicy import resolve_network
 from tasks_engine.backends.docker.spec import StepConfigError, parse_size, resolve_build_args
 from tasks_engine.backends.docker.streams import consume, stream_error
-from tasks_engine.backends.docker.workspace import host_path, is_remote_context, resolve_in_workdir
+from tasks_engine.backends.docker.workspace import host_path, is_remote_context, real_inside, resolve_in_workdir
 from tasks_engine.plan.model import BuildSpec, StepSpec
 from tasks_engine.runtime.backend import AttemptResult, LogWriter
 
@@ -45,23 +47,35 @@ class BuildPaths:
             self.dockerfile = None if build.dockerfile == DEFAULT_DOCKERFILE else build.dockerfile
             return
         context_in_container = resolve_in_workdir(workdir, build.context)
-        context = host_path(ctx.workspace, context_in_container, workspace_mount=ctx.options.workspace_mount)
+        mount = ctx.options.workspace_mount
+        context = host_path(ctx.workspace, context_in_container, workspace_mount=mount)
         if context is None:
             raise StepConfigError(
-                f"build context {context_in_container} is outside {ctx.options.workspace_mount}; "
-                "only the shared workspace can be built"
+                f"build context {context_in_container} is outside {mount}; only the shared workspace can be built"
             )
-        if not context.is_dir():
+        real_context = real_inside(ctx.workspace, context)
+        if real_context is None:
+            raise StepConfigError(f"build context {context_in_container} is a symlink that leads outside {mount}")
+        if not real_context.is_dir():
             raise StepConfigError(f"build context {context_in_container} does not exist in the workspace")
-        self.context = str(context)
+        # The SDK reads .dockerignore from the context on the host.
+        ignore = real_context / ".dockerignore"
+        if ignore.is_symlink() and real_inside(ctx.workspace, ignore) is None:
+            raise StepConfigError(f"{context_in_container}/.dockerignore is a symlink that leads outside {mount}")
+        self.context = str(real_context)
         if build.dockerfile == DEFAULT_DOCKERFILE:
-            self.dockerfile = str(context / DEFAULT_DOCKERFILE)
-            return
-        file_in_container = resolve_in_workdir(workdir, build.dockerfile)
-        dockerfile = host_path(ctx.workspace, file_in_container, workspace_mount=ctx.options.workspace_mount)
-        if dockerfile is None:
-            raise StepConfigError(f"Dockerfile {file_in_container} is outside {ctx.options.workspace_mount}")
-        self.dockerfile = str(dockerfile)
+            file_in_container = posixpath.join(context_in_container, DEFAULT_DOCKERFILE)
+            dockerfile = real_context / DEFAULT_DOCKERFILE
+        else:
+            file_in_container = resolve_in_workdir(workdir, build.dockerfile)
+            named = host_path(ctx.workspace, file_in_container, workspace_mount=mount)
+            if named is None:
+                raise StepConfigError(f"Dockerfile {file_in_container} is outside {mount}")
+            dockerfile = named
+        real_dockerfile = real_inside(ctx.workspace, dockerfile)
+        if real_dockerfile is None:
+            raise StepConfigError(f"Dockerfile {file_in_container} is a symlink that leads outside {mount}")
+        self.dockerfile = str(real_dockerfile)
 
 
 def _split_tag(ref: str) -> tuple[str, str | None]:
@@ -94,6 +108,8 @@ def run_build(ctx: RunContext, step: StepSpec, *, log: LogWriter, stop: threadin
             return AttemptResult(ok=False, error=f"failed to scan dependencies: {scan_error}")
     try:
         return _build(ctx, step, build, paths, build_args, shm_size, dependencies, log=log, stop=stop)
+    except StepConfigError as exc:
+        return AttemptResult(ok=False, error=f"build failed: {exc}")
     except docker.errors.DockerException as exc:
         if is_connection_error(exc):
             raise unreachable(exc) from exc
@@ -113,6 +129,7 @@ def _build(
     stop: threading.Event,
 ) -> AttemptResult:
     api = ctx.api
+    network = resolve_network(ctx, build.network)
     errors: list[str] = []
     state: dict[str, str] = {}
 
@@ -149,7 +166,7 @@ def _build(
             nocache=build.no_cache,
             pull=build.pull,
             platform=build.platform,
-            network_mode=ctx.docker_network(build.network),
+            network_mode=network,
             extra_hosts=dict(build.add_hosts) or None,
             shmsize=shm_size,
             isolation=build.isolation,

@@ -25,6 +25,7 @@ from tasks_engine.backends.docker.errors import (
     unreachable,
 )
 from tasks_engine.backends.docker.names import LABEL_RUN_ID, container_name
+from tasks_engine.backends.docker.netpolicy import resolve_network
 from tasks_engine.backends.docker.options import PRIVILEGED_REFUSED
 from tasks_engine.backends.docker.pull import ensure_image
 from tasks_engine.backends.docker.spec import (
@@ -57,7 +58,7 @@ def container_spec(ctx: RunContext, step: StepSpec) -> ContainerSpec:
             raise StepConfigError(f"mount name, {mount.name}, does not correspond to a volume")
         binds.append(Bind(folder, mount.mount_path, read_only=True))
     exposed, port_bindings = parse_ports(step.ports, step.expose)
-    network = ctx.docker_network(step.network)
+    network = resolve_network(ctx, step.network)
     return ContainerSpec(
         image=step.image,
         command=list(step.args),
@@ -159,6 +160,10 @@ def run_cmd(ctx: RunContext, step: StepSpec, *, attempt: int, log: LogWriter, st
         spec = container_spec(ctx, step)
     except StepConfigError as exc:
         return AttemptResult(ok=False, error=str(exc))
+    except docker.errors.DockerException as exc:  # inspecting the step's network
+        if is_connection_error(exc):
+            raise unreachable(exc) from exc
+        return AttemptResult(ok=False, error=f"docker: {reason(exc)}")
     missing = ensure_image(
         ctx,
         spec.image,

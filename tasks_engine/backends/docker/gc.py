@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -93,7 +94,9 @@ def collect_garbage(client: Any, *, older_than: timedelta, now: datetime, state_
         report.errors.append(f"listing run objects failed: {reason(exc)}")
     if state_root is not None and state_root.is_dir():
         for folder in state_root.iterdir():
-            if folder.is_dir() and folder.stat().st_mtime < cutoff:
+            # lstat: a symlink is never followed (nor its target removed); only the engine's own folders go.
+            info = folder.lstat()
+            if stat.S_ISDIR(info.st_mode) and info.st_mtime < cutoff:
                 shutil.rmtree(folder, ignore_errors=True)
                 report.folders.append(str(folder))
     return report

@@ -6,6 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PRIVILEGED_REFUSED = "privileged steps are disabled by the engine configuration (set allowPrivileged: true)"
+HOST_NETWORK_REFUSED = (
+    "network host is disabled by the engine configuration (set allowHostNetwork: true): it would reach every "
+    "service listening on the worker's loopback"
+)
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,9 @@ class BackendOptions:
     state_root: Path
     allow_privileged: bool = False
     mount_docker_socket: bool = False
+    # ``network: host`` (steps and builds) shares the worker's network stack: its loopback services (the
+    # broker, a local registry, other runs' published ports). ACR allows it; here the operator opts in.
+    allow_host_network: bool = False
     docker_socket_path: str = "/var/run/docker.sock"
     # ACR's conventions (spec §4.6): the shared workspace and a per-run home with HOME pointing at it.
     workspace_mount: str = "/workspace"

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 from collections.abc import Iterable
 
-from tasks_engine.backends.docker.workspace import RunPaths
+from tasks_engine.backends.docker.workspace import RunPaths, remove_tree, write_private_file
 from tasks_engine.errors import PermanentError
 from tasks_engine.plan.model import VolumeSpec
 
@@ -44,14 +43,10 @@ def write_secret_volumes(volumes: Iterable[VolumeSpec], paths: RunPaths) -> dict
     folders: dict[str, str] = {}
     for name, files in decoded.items():
         folder = paths.volume(name)
+        # Written afresh (a redelivered run finds the old files, 0400 and possibly replaced by symlinks).
+        remove_tree(folder)
         folder.mkdir(parents=True, exist_ok=True)
         for key, content in files.items():
-            target = folder / key
-            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o400)
-            try:
-                os.write(fd, content)
-            finally:
-                os.close(fd)
-            os.chmod(target, 0o400)
+            write_private_file(folder / key, content, mode=0o400)
         folders[name] = str(folder)
     return folders

@@ -116,7 +116,7 @@ def parse_ports(ports: list[str], expose: list[str]) -> tuple[list[tuple[str, st
 def aliases_for(network: str | None, step_id: str) -> list[str]:
     """Steps reach each other by step id (ACR's ``--name <id>``) on user-defined networks; Docker refuses
     aliases on its own ``bridge``/``host``/``none``."""
-    if not network or network in BUILTIN_NETWORKS:
+    if not network or network in BUILTIN_NETWORKS or network.startswith("container:"):
         return []
     return [step_id]
 

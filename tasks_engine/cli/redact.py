@@ -1,0 +1,62 @@
+"""The secrets a command line carries, so that every error line the CLI prints can be masked.
+
+Why at the CLI's edge: a template error (``{{ fail .Secrets.x }}``), a schema error that quotes a rendered
+value, or a malformed ``--set-secret`` pair reaches ``main`` as an exception before any run (and its
+log masker) exists. ``main`` masks what it prints with the values found here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from urllib.parse import unquote, urlsplit
+
+
+def _pair_value(item: str) -> str:
+    """``K=V`` -> ``V``; a malformed item (no ``=``) may be the bare secret, so all of it is masked."""
+    _key, sep, value = item.partition("=")
+    return value if sep else item
+
+
+def _credential_password(text: str) -> str:
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        try:
+            data = json.loads(stripped)
+        except ValueError:
+            return stripped
+        value = data.get("password") if isinstance(data, dict) else None
+        return value if isinstance(value, str) else ""
+    _, sep, rest = stripped.partition("=")
+    _, sep2, password = rest.partition(":")
+    return password if sep and sep2 else stripped
+
+
+def url_secrets(url: str) -> list[str]:
+    """The token of ``https://user:token@host/...``; a lone user part (``https://TOKEN@github.com``) is
+    the token itself."""
+    if "@" not in url or "://" not in url:
+        return []
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return []
+    if parts.password:
+        return [parts.password, unquote(parts.password)]
+    if parts.username:
+        return [parts.username, unquote(parts.username)]
+    return []
+
+
+def secrets_of_args(args: argparse.Namespace) -> list[str]:
+    found: list[str] = []
+    for item in getattr(args, "set_secrets", None) or []:
+        found.append(_pair_value(item))
+    for item in getattr(args, "secret_build_args", None) or []:
+        found.append(_pair_value(item))
+    for text in getattr(args, "credentials", None) or []:
+        found.append(_credential_password(text))
+    context = getattr(args, "context", None)
+    if isinstance(context, str):
+        found += url_secrets(context)
+    return [s for s in found if s]
