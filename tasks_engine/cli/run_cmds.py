@@ -32,6 +32,7 @@ from tasks_engine.cli.inputs import checked_run_id, compile_inputs, read_text_fi
 from tasks_engine.cli.inspect_cmds import print_problems
 from tasks_engine.errors import UsageError
 from tasks_engine.plan.model import RunPlan
+from tasks_engine.runlock import hold_run_lock
 from tasks_engine.runtime.events import LogLine
 from tasks_engine.runtime.executor import execute_plan
 from tasks_engine.runtime.masking import SecretMasker
@@ -145,7 +146,8 @@ def _run_folder(config: EngineConfig, run_id: str) -> Iterator[Path]:
     except OSError as exc:
         raise UsageError(f"cannot create the run folder {folder}: {exc.strerror}") from exc
     try:
-        yield workspace
+        with hold_run_lock(folder):  # tells `tasks-engine gc` this run is alive, however long it takes
+            yield workspace
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

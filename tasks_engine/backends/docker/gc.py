@@ -20,7 +20,8 @@ import docker
 import docker.errors
 
 from tasks_engine.backends.docker.errors import is_connection_error, is_not_found, reason, unreachable
-from tasks_engine.backends.docker.names import LABEL_CREATED, LABEL_RUN_ID
+from tasks_engine.backends.docker.names import LABEL_CREATED, LABEL_RUN_ID, docker_name
+from tasks_engine.runlock import run_is_live
 
 
 @dataclass
@@ -73,20 +74,26 @@ def collect_garbage(client: Any, *, older_than: timedelta, now: datetime, state_
     report = GcReport()
     api = client.api
     label_filter = {"label": LABEL_RUN_ID}
+    live = _live_runs(state_root)
+
+    def expired(labels: Any, created_at: Any) -> bool:
+        # A run whose process still holds its lock is alive however old: a build may take hours.
+        if docker_name(str((labels or {}).get(LABEL_RUN_ID, ""))) in live:
+            return False
+        created = _created(labels, created_at)
+        return created is not None and created < cutoff
+
     try:
         containers = api.containers(all=True, filters=label_filter)
         for c in containers:
-            created = _created(c.get("Labels"), c.get("Created"))
-            if created is not None and created < cutoff:
+            if expired(c.get("Labels"), c.get("Created")):
                 _remove(report.containers, report, str(c["Id"]), lambda i: api.remove_container(i, force=True))
         for n in api.networks(filters=label_filter):
-            created = _created(n.get("Labels"), n.get("Created"))
-            if created is not None and created < cutoff:
+            if expired(n.get("Labels"), n.get("Created")):
                 _remove(report.networks, report, str(n["Name"]), api.remove_network)
         volumes = (api.volumes(filters=label_filter) or {}).get("Volumes") or []
         for v in volumes:
-            created = _created(v.get("Labels"), v.get("CreatedAt"))
-            if created is not None and created < cutoff:
+            if expired(v.get("Labels"), v.get("CreatedAt")):
                 _remove(report.volumes, report, str(v["Name"]), lambda i: api.remove_volume(i, force=True))
     except docker.errors.DockerException as exc:
         if is_connection_error(exc):
@@ -96,10 +103,16 @@ def collect_garbage(client: Any, *, older_than: timedelta, now: datetime, state_
         for folder in state_root.iterdir():
             # lstat: a symlink is never followed (nor its target removed); only the engine's own folders go.
             info = folder.lstat()
-            if stat.S_ISDIR(info.st_mode) and info.st_mtime < cutoff:
+            if stat.S_ISDIR(info.st_mode) and info.st_mtime < cutoff and folder.name not in live:
                 shutil.rmtree(folder, ignore_errors=True)
                 report.folders.append(str(folder))
     return report
+
+
+def _live_runs(state_root: Path | None) -> set[str]:
+    if state_root is None or not state_root.is_dir():
+        return set()
+    return {f.name for f in state_root.iterdir() if not f.is_symlink() and f.is_dir() and run_is_live(f)}
 
 
 def collect_garbage_from_env(

@@ -15,6 +15,7 @@ from tasks_engine.backends.docker import BackendOptions, DockerBackend, collect_
 from tasks_engine.backends.docker.names import run_filter, run_labels
 from tasks_engine.errors import PermanentError
 from tasks_engine.plan.model import NetworkSpec, RunPlan, VolumeSpec
+from tasks_engine.runlock import hold_run_lock
 
 pytestmark = pytest.mark.integration
 
@@ -27,6 +28,32 @@ def _objects(client: Any, run_id: str) -> tuple[int, int, int]:
         len(api.networks(filters=f)),
         len((api.volumes(filters=f) or {}).get("Volumes") or []),
     )
+
+
+def test_gc_spares_an_old_run_whose_process_is_alive(docker_client: Any, base_image: str, tmp_path: Path) -> None:
+    """A build may run for hours: gc --older-than must not kill a run whose process still holds its lock."""
+    now = datetime.now(UTC)
+    run_id = f"gc-live-{uuid.uuid4().hex[:8]}"
+    labels = run_labels(run_id, step_id="s", created=(now - timedelta(hours=5)).timestamp())
+    container = docker_client.containers.create(base_image, "true", name=f"te-{run_id}-s", labels=labels)
+    folder = tmp_path / "state" / run_id
+    folder.mkdir(parents=True)
+    five_hours_ago = (now - timedelta(hours=5)).timestamp()
+    try:
+        with hold_run_lock(folder):
+            os.utime(folder, (five_hours_ago, five_hours_ago))
+            report = collect_garbage(docker_client, older_than=timedelta(hours=1), now=now,
+                                     state_root=tmp_path / "state")
+            assert container.id not in report.containers
+            assert folder.is_dir()
+            assert _objects(docker_client, run_id)[0] == 1
+        # the process is gone (lock released): now the same run is garbage
+        os.utime(folder, (five_hours_ago, five_hours_ago))  # creating the lock file touched the folder
+        report = collect_garbage(docker_client, older_than=timedelta(hours=1), now=now, state_root=tmp_path / "state")
+        assert container.id in report.containers
+        assert not folder.exists()
+    finally:
+        _remove_run(docker_client, run_id)
 
 
 def test_gc_removes_labelled_leftovers_older_than_the_age(docker_client: Any, base_image: str, tmp_path: Path) -> None:
