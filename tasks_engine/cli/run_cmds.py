@@ -110,6 +110,7 @@ def _execute(args: argparse.Namespace, config: EngineConfig, *, run_id: str, wor
         ),
         workspace=context_path,
         credentials=credentials,
+        source_commit=inputs.run.commit,
     )
     cancel = threading.Event()
     sink = ConsoleSink(log_stream)

@@ -60,7 +60,11 @@ class DockerBackend:
         workspace: Path,
         credentials: Sequence[RegistryCredential] = (),
         clock: Callable[[], float] = time.time,
+        source_commit: str | None = None,
     ) -> None:
+        """``source_commit`` is the commit of the context the caller checked out; when given, the dependency
+        report uses it instead of running git on the host inside a workspace the steps can write to."""
+        self._source_commit = source_commit
         self._client_factory = client_factory
         self._options = options
         self._workspace = Path(workspace)
@@ -84,6 +88,7 @@ class DockerBackend:
             options=self._options,
             credentials=self._credentials,
             clock=self._clock,
+            source_commit=self._source_commit,
         )
         self._ctx = ctx
         prepare_home(paths, credentials=self._credentials if self._options.mount_docker_socket else None)

@@ -103,6 +103,7 @@ def run_build(ctx: RunContext, step: StepSpec, *, log: LogWriter, stop: threadin
             build_args=build_args,
             target=build.target,
             context=Path(paths.context),
+            commit=ctx.source_commit,
         )
         if scan_error:
             return AttemptResult(ok=False, error=f"failed to scan dependencies: {scan_error}")

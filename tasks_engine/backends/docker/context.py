@@ -27,6 +27,8 @@ class RunContext:
     options: BackendOptions
     credentials: Sequence[RegistryCredential]
     clock: Callable[[], float]
+    # The commit the caller checked out for this run ("" for none); None: ask git in the context (tests).
+    source_commit: str | None = None
     # declared network name -> Docker name, for every network of the plan
     networks: dict[str, str] = field(default_factory=dict)
     # Docker names of the networks this run created (removed at teardown)

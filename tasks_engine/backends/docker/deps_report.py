@@ -30,12 +30,13 @@ def dependency_report(
     build_args: Mapping[str, str | None],
     target: str | None,
     context: Path,
+    commit: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """(report entries, None) or ([], the reason the scan failed)."""
+    """(report entries, None) or ([], the reason the scan failed). ``commit`` None: ask git in ``context``."""
     try:
         text = dockerfile.read_text(encoding="utf-8", errors="replace")
         deps = scan_dockerfile(text, build_args=build_args, target=target, file=dockerfile.name)
-        head = git_head(context)
+        head = git_head(context) if commit is None else commit
         return build_dependency_report(tags, deps, head), None
     except DefinitionError as exc:
         return [], str(exc)
