@@ -8,6 +8,7 @@ while ``print nil`` prints ``<nil>``. ``MISSING`` is that invalid value.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Final, Protocol, runtime_checkable
 
 
@@ -67,6 +68,8 @@ def go_type_name(v: object) -> str:
         return "float64"
     if isinstance(v, str):
         return "string"
+    if isinstance(v, datetime):
+        return "time.Time"
     if isinstance(v, bytes | bytearray):
         return "[]uint8"
     if isinstance(v, list | tuple):

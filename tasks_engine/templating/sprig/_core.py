@@ -14,6 +14,9 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Final
 
+# One Go %T for the template engine and Sprig (re-exported for the sprig modules).
+from tasks_engine.templating.gotemplate.values import go_type_name as go_type_name
+
 from ..gotemplate.gofmt import format_value
 from ..gotemplate.gostrconv import format_float
 from ..gotemplate.values import MISSING
@@ -127,32 +130,6 @@ def go_float_str(f: float) -> str:
 
 
 # ---------------------------------------------------------------- type names, emptiness, equality
-
-
-def go_type_name(v: object) -> str:
-    """``fmt.Sprintf("%T", v)`` for the engine's data model."""
-    if v is None or is_missing(v):
-        return "<nil>"
-    go_type = getattr(type(v), "GO_TYPE", None)  # time.Month, *semver.Version...
-    if isinstance(go_type, str):
-        return go_type
-    if isinstance(v, bool):
-        return "bool"
-    if isinstance(v, int):
-        return "int"
-    if isinstance(v, float):
-        return "float64"
-    if isinstance(v, str):
-        return "string"
-    if isinstance(v, datetime):
-        return "time.Time"
-    if isinstance(v, bytes | bytearray):
-        return "[]uint8"
-    if isinstance(v, list | tuple):
-        return "[]interface {}"
-    if isinstance(v, dict):
-        return "map[string]interface {}"
-    return type(v).__name__
 
 
 def go_kind(v: object) -> str:
