@@ -378,20 +378,22 @@ class Lexer:
         return self.lex_inside_action
 
     def lex_char(self) -> object:
+        return self._lex_escaped("'", T.CHAR_CONSTANT, "unterminated character constant")
+
+    def _lex_escaped(self, close: str, kind: T, unterminated: str) -> object:
+        """Go's lexChar and lexQuote: scan to ``close``, honouring backslash escapes, within one line."""
         while True:
             c = self.next()
             if c == "\\":
-                c2 = self.next()
-                if c2 not in ("", "\n"):
+                c = self.next()
+                if c not in ("", "\n"):
                     continue
-                self.error("unterminated character constant")
-                return None
             if c in ("", "\n"):
-                self.error("unterminated character constant")
+                self.error(unterminated)
                 return None
-            if c == "'":
+            if c == close:
                 break
-        self.emit(T.CHAR_CONSTANT)
+        self.emit(kind)
         return self.lex_inside_action
 
     def lex_number(self) -> object:
@@ -434,21 +436,7 @@ class Lexer:
         return True
 
     def lex_quote(self) -> object:
-        while True:
-            c = self.next()
-            if c == "\\":
-                c2 = self.next()
-                if c2 not in ("", "\n"):
-                    continue
-                self.error("unterminated quoted string")
-                return None
-            if c in ("", "\n"):
-                self.error("unterminated quoted string")
-                return None
-            if c == '"':
-                break
-        self.emit(T.STRING)
-        return self.lex_inside_action
+        return self._lex_escaped('"', T.STRING, "unterminated quoted string")
 
     def lex_raw_quote(self) -> object:
         x = self.input.find("`", self.pos)
