@@ -1,6 +1,6 @@
 """The task file of acr-builder's DAG test (``graph/testdata/acb.yaml``, Azure/acr-builder, MIT licence).
 
-Reproduced here so our decoding is checked against a file ACR's own tests accept.
+Read from tests/golden/plan/acb.yaml so our decoding is checked against a file ACR's own tests accept.
 """
 
 from __future__ import annotations
