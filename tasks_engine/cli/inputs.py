@@ -1,136 +1,72 @@
-"""Turn command-line options into the pure compiler's inputs: files read, values merged, run facts fixed.
+"""Command-line options -> a ``RunJob``: the CLI's only job before handing a run to the shared runner.
 
-All I/O the compiler must not do (reading the task and values files, the clock, the run id, the host's
-architecture) happens here, once, so ``validate``, ``render``, ``plan`` and ``run`` see the same inputs.
+All run rules (ids, files, values, template environment, credentials) live in ``tasks_engine.service``;
+this module only maps flag names onto the job's fields, so local and remote mode read flags the same way.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import re
-import sys
-import uuid
-from collections.abc import Mapping
 from datetime import UTC, datetime
-from pathlib import Path
 
-from tasks_engine.cli.config import EngineConfig
-from tasks_engine.compiler import CompileInputs
-from tasks_engine.errors import UsageError
-from tasks_engine.templating.alias_sources import default_alias_source_loader
-from tasks_engine.templating.aliases import default_image_aliases
-from tasks_engine.templating.rundata import RunInfo
-from tasks_engine.templating.values import load_values, merge_values, parse_set
-
-_GO_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64", "armv7l": "arm",
-            "i386": "386", "i686": "386"}
+from tasks_engine import compiler
+from tasks_engine.config import EngineConfig
+from tasks_engine.credentials import parse_credentials
+from tasks_engine.service.quick import BuildRequest
+from tasks_engine.service.runids import checked_run_id
+from tasks_engine.service.runner import RunJob, compile_inputs_for, run_info_for
 
 
-_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}", re.ASCII)
-
-
-def new_run_id() -> str:
-    """Unique across machines (a worker fleet shares one id space) yet short enough for image tags."""
-    return "r" + uuid.uuid4().hex[:12]
-
-
-def checked_run_id(run_id: str | None) -> str:
-    """``--id`` or a new id. The id names the run folder (created and later removed recursively), containers
-    and image tags, so it must be one plain name: ``--id ../..`` would otherwise make cleanup delete a folder
-    outside the engine's state root."""
-    if run_id is None:
-        return new_run_id()
-    if not _RUN_ID.fullmatch(run_id):
-        raise UsageError(
-            f"invalid run id {run_id!r}: use 1-128 letters, digits, '_', '.' or '-', starting with a letter or digit"
-        )
-    return run_id
-
-
-def read_text_file(path: str, *, what: str, search_dirs: tuple[Path, ...] = ()) -> tuple[str, str]:
-    """Read ``path`` (``-`` = stdin), falling back to the context folder for relative paths as ACR does."""
-    if path == "-":
-        return sys.stdin.read(), "<stdin>"
-    candidates = [Path(path)]
-    if not os.path.isabs(path):
-        candidates += [d / path for d in search_dirs]
-    for index, candidate in enumerate(candidates):
-        if index and candidate.exists() and not _inside(search_dirs[index - 1], candidate):
-            # The context may be a stranger's repository: its symlinks must not read the worker's files.
-            raise UsageError(f"{what} {path} leads outside the source context")
-        if candidate.is_file():
-            try:
-                return candidate.read_text(encoding="utf-8-sig"), str(path)
-            except UnicodeDecodeError as exc:
-                raise UsageError(f"{what} {path} is not UTF-8 text (byte {exc.start})") from exc
-            except OSError as exc:
-                raise UsageError(f"cannot read {what} {path}: {exc.strerror}") from exc
-    raise UsageError(f"{what} not found: {path}")
-
-
-def _inside(root: Path, candidate: Path) -> bool:
-    real_root = os.path.realpath(root)
-    real = os.path.realpath(candidate)
-    return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
-
-
-def run_info_from(args: argparse.Namespace, *, run_id: str | None = None, commit: str = "",
-                  branch: str = "", shared_volume: str = "") -> RunInfo:
-    """``shared_volume`` is the host folder mounted at /workspace (ACR names a Docker volume there; a host
-    path serves the same purpose for steps that talk to the daemon)."""
-    return RunInfo(
-        id=run_id or checked_run_id(args.run_id),
-        registry=args.registry or "",
-        commit=args.commit or commit,
-        branch=args.branch or branch,
-        repository=args.repository,
-        git_tag=args.git_tag,
-        triggered_by=args.triggered_by,
-        task_name=args.name,
-        shared_volume=shared_volume,
-        os="linux",
-        architecture=_GO_ARCH.get(platform.machine().lower(), platform.machine().lower()),
-        date=datetime.now(UTC),
+def build_request_from(args: argparse.Namespace) -> BuildRequest:
+    return BuildRequest(
+        tags=tuple(args.tags),
+        dockerfile=args.dockerfile,
+        build_args=tuple(args.build_args),
+        secret_build_args=tuple(args.secret_build_args),
+        target=args.target,
+        platform=args.platform,
+        no_cache=args.no_cache,
+        pull=args.pull,
+        no_push=args.no_push,
     )
 
 
-def values_from(
-    args: argparse.Namespace, *, search_dirs: tuple[Path, ...] = ()
-) -> tuple[dict[str, object], dict[str, str]]:
-    """``(values, secrets)``: ``--values`` merged under ``--set``; ``--set-secret`` feeds both maps."""
-    file_values: dict[str, object] = {}
-    if args.values:
-        text, name = read_text_file(args.values, what="values file", search_dirs=search_dirs)
-        file_values = load_values(text, name)
-    set_values: dict[str, object] = dict(parse_set(args.set_values))
-    secrets = parse_set(args.set_secrets)
-    set_values.update(secrets)
-    return merge_values(file_values, set_values), secrets
-
-
-def template_environment(config: EngineConfig, environ: Mapping[str, str]) -> dict[str, str]:
-    """Only the variables the operator listed in ``templateEnv``: a task file may come from a stranger's
-    repository and must not read the worker's credentials through ``{{ env "..." }}``."""
-    return {name: environ[name] for name in config.template_env if name in environ}
-
-
-def compile_inputs(args: argparse.Namespace, config: EngineConfig, *, text: str, filename: str,
-                   run: RunInfo, context_dir: Path | None = None,
-                   environ: Mapping[str, str] | None = None) -> CompileInputs:
-    search = (context_dir,) if context_dir else ()
-    values, secrets = values_from(args, search_dirs=search)
-    return CompileInputs(
-        text=text,
-        filename=filename,
-        run=run,
-        values=values,
-        secrets=secrets,
-        # The operator's configuration overrides single targets; the rest keep ACR's defaults.
-        image_aliases={**default_image_aliases(), **config.image_aliases},
-        load_alias_source=default_alias_source_loader(context_dir),
-        environ=dict(template_environment(config, os.environ) if environ is None else environ),
+def job_from_args(args: argparse.Namespace, *, run_id: str | None = None, task_text: str | None = None,
+                  task_filename: str = "<task>") -> RunJob:
+    """The job ``run``/``build``/``validate``/``render``/``plan`` describe. ``task_text`` replaces ``-f``
+    (validate/render/plan read the file before any context exists)."""
+    command = getattr(args, "command", "")
+    build = build_request_from(args) if command == "build" else None
+    cmd = getattr(args, "cmd", None) if build is None else None
+    file = getattr(args, "file", None) if build is None and cmd is None and task_text is None else None
+    return RunJob(
+        run_id=run_id if run_id is not None else getattr(args, "run_id", None),
+        task_file=file,
+        task_text=task_text,
+        task_filename=task_filename,
+        cmd=cmd,
+        build=build,
+        context=getattr(args, "context", None),
+        values_file=getattr(args, "values", None),
+        set_values=tuple(getattr(args, "set_values", ()) or ()),
+        set_secrets=tuple(getattr(args, "set_secrets", ()) or ()),
+        registry=getattr(args, "registry", None) or "",
+        commit=getattr(args, "commit", "") or "",
+        branch=getattr(args, "branch", "") or "",
+        repository=getattr(args, "repository", "") or "",
+        git_tag=getattr(args, "git_tag", "") or "",
+        triggered_by=getattr(args, "triggered_by", "") or "",
+        task_name=getattr(args, "name", "") or "",
+        credentials=tuple(parse_credentials(getattr(args, "credentials", ()) or ())),
+        timeout=getattr(args, "timeout", None),
+        max_parallel=getattr(args, "max_parallel", None),
         strict=bool(getattr(args, "strict", False)),
-        total_timeout=getattr(args, "timeout", None),
     )
+
+
+def static_inputs(args: argparse.Namespace, config: EngineConfig, *, text: str,
+                  filename: str) -> compiler.CompileInputs:
+    """``validate``/``render``/``plan``: the task as a run would see it, without a context or a run."""
+    job = job_from_args(args, task_text=text, task_filename=filename)
+    run = run_info_for(job, run_id=checked_run_id(job.run_id), context=None, now=datetime.now(UTC))
+    return compile_inputs_for(job, config, run=run, context_dir=None, host_files=True)

@@ -10,18 +10,19 @@ from typing import TextIO
 import yaml
 
 from tasks_engine import compiler
-from tasks_engine.cli.config import load_config
-from tasks_engine.cli.inputs import compile_inputs, read_text_file, run_info_from
+from tasks_engine.cli.inputs import static_inputs
+from tasks_engine.config import load_config
 from tasks_engine.errors import DefinitionError, Problem, Severity
 from tasks_engine.plan.critical_path import format_plan_table
 from tasks_engine.plan.serialize import plan_to_json
 from tasks_engine.runtime.masking import SecretMasker
+from tasks_engine.service.files import read_text_file
 
 
 def _inputs(args: argparse.Namespace) -> compiler.CompileInputs:
     config = load_config(args.config)
     text, filename = read_text_file(args.file, what="task file")
-    return compile_inputs(args, config, text=text, filename=filename, run=run_info_from(args))
+    return static_inputs(args, config, text=text, filename=filename)
 
 
 def _masker(inputs: compiler.CompileInputs) -> SecretMasker:

@@ -9,13 +9,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from urllib.parse import unquote, urlsplit
 
-
-def _pair_value(item: str) -> str:
-    """``K=V`` -> ``V``; a malformed item (no ``=``) may be the bare secret, so all of it is masked."""
-    _key, sep, value = item.partition("=")
-    return value if sep else item
+from tasks_engine.service.redact import pair_value, url_secrets
 
 
 def _credential_password(text: str) -> str:
@@ -32,28 +27,12 @@ def _credential_password(text: str) -> str:
     return password if sep and sep2 else stripped
 
 
-def url_secrets(url: str) -> list[str]:
-    """The token of ``https://user:token@host/...``; a lone user part (``https://TOKEN@github.com``) is
-    the token itself."""
-    if "@" not in url or "://" not in url:
-        return []
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return []
-    if parts.password:
-        return [parts.password, unquote(parts.password)]
-    if parts.username:
-        return [parts.username, unquote(parts.username)]
-    return []
-
-
 def secrets_of_args(args: argparse.Namespace) -> list[str]:
     found: list[str] = []
     for item in getattr(args, "set_secrets", None) or []:
-        found.append(_pair_value(item))
+        found.append(pair_value(item))
     for item in getattr(args, "secret_build_args", None) or []:
-        found.append(_pair_value(item))
+        found.append(pair_value(item))
     for text in getattr(args, "credentials", None) or []:
         found.append(_credential_password(text))
     context = getattr(args, "context", None)

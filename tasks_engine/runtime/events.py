@@ -16,11 +16,13 @@ from tasks_engine.runtime.results import RunResult, StepResult
 
 @dataclass(frozen=True)
 class LogLine:
-    """One line of log output. ``step_id`` None means an engine line (ACR's ``log.Printf`` lines)."""
+    """One line of log output. ``step_id`` None means an engine line (ACR's ``log.Printf`` lines, printed
+    with a timestamp) unless ``plain``: the run's closing ``Run ID: ...`` line has no timestamp in ACR."""
 
     time: datetime
     text: str
     step_id: str | None = None
+    plain: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": "log", "time": self.time.isoformat(), "stepId": self.step_id, "text": self.text}

@@ -18,7 +18,7 @@ E = TypeVar("E")
 
 
 def format_log_line(line: LogLine, *, timestamps: bool = True) -> str:
-    if line.step_id is not None or not timestamps:
+    if line.step_id is not None or line.plain or not timestamps:
         return line.text
     stamp = line.time.astimezone(UTC).strftime("%Y/%m/%d %H:%M:%S")
     return f"{stamp} {line.text}"

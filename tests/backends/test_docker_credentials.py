@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tasks_engine.backends.docker import RegistryCredential, normalize_registry, parse_credential
-from tasks_engine.backends.docker.credentials import credential_for
+from tasks_engine.credentials import credential_for
 from tasks_engine.errors import UsageError
 
 

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tasks_engine.cli.config import load_config
 from tasks_engine.cli.durations import parse_duration
+from tasks_engine.config import load_config
 from tasks_engine.errors import UsageError
 
 

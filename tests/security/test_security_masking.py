@@ -180,8 +180,8 @@ def test_run_record_json_masks_image_tags_built_from_secrets(
     import json
     from datetime import UTC, datetime
 
-    from tasks_engine.cli import run_cmds
     from tasks_engine.runtime.results import RunResult, RunStatus
+    from tasks_engine.service import runner as run_cmds
 
     def fake_execute(plan: object, backend: object, **_: object) -> RunResult:
         now = datetime.now(UTC)

@@ -131,7 +131,7 @@ def test_host_network_build_is_refused_by_default(tmp_path: Path) -> None:
 
 
 def test_config_key_reaches_the_backend(tmp_path: Path) -> None:
-    from tasks_engine.cli.config import load_config
+    from tasks_engine.config import load_config
 
     conf = tmp_path / "config.yaml"
     conf.write_text("allowHostNetwork: true\n", encoding="utf-8")
@@ -141,8 +141,8 @@ def test_config_key_reaches_the_backend(tmp_path: Path) -> None:
 
 
 def test_cli_passes_the_host_network_policy_to_the_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tasks_engine.cli import run_cmds
     from tasks_engine.cli.main import main
+    from tasks_engine.service import runner as run_cmds
 
     seen: list[BackendOptions] = []
 

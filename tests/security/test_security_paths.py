@@ -20,10 +20,11 @@ from tasks_engine.backends.docker.build import BuildPaths, run_build
 from tasks_engine.backends.docker.context import RunContext
 from tasks_engine.backends.docker.options import BackendOptions
 from tasks_engine.backends.docker.workspace import RunPaths
-from tasks_engine.cli.inputs import checked_run_id, read_text_file
 from tasks_engine.cli.main import main
 from tasks_engine.errors import UsageError
 from tasks_engine.plan.model import BuildSpec, StepSpec, StepType
+from tasks_engine.service.files import read_text_file
+from tasks_engine.service.runids import checked_run_id
 
 SECRET_LINE = "root:$6$hostsecret:19000:0:99999:7:::"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks_engine.backends.docker.credentials import RegistryCredential, parse_credential
+from tasks_engine.credentials import RegistryCredential, parse_credential
 from tasks_engine.errors import UsageError
 from tasks_engine.source.errors import UnsafeArchiveError
 from tasks_engine.source.extract import safe_extract

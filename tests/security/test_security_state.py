@@ -83,9 +83,9 @@ def test_volume_and_key_names_cannot_leave_the_folder(tmp_path: Path, name: str,
 def test_cli_run_folder_is_private_before_the_context_is_copied(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tasks_engine.cli import run_cmds
     from tasks_engine.cli.main import main
     from tasks_engine.errors import UsageError
+    from tasks_engine.service import runner as run_cmds
 
     seen: dict[str, int] = {}
 

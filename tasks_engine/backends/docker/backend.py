@@ -19,7 +19,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,6 @@ import docker.errors
 from tasks_engine.backends.docker.build import run_build
 from tasks_engine.backends.docker.containers import run_cmd
 from tasks_engine.backends.docker.context import RunContext
-from tasks_engine.backends.docker.credentials import RegistryCredential
 from tasks_engine.backends.docker.errors import (
     is_connection_error,
     is_not_found,
@@ -42,6 +41,7 @@ from tasks_engine.backends.docker.options import BackendOptions
 from tasks_engine.backends.docker.push import run_push
 from tasks_engine.backends.docker.secrets import write_secret_volumes
 from tasks_engine.backends.docker.workspace import RunPaths, prepare_home
+from tasks_engine.credentials import RegistryCredential
 from tasks_engine.deps.imageref import ImageReferenceError, parse_image_reference
 from tasks_engine.errors import InfrastructureError, PermanentError
 from tasks_engine.plan.model import NetworkSpec, RunPlan, StepSpec, StepType
@@ -61,9 +61,12 @@ class DockerBackend:
         credentials: Sequence[RegistryCredential] = (),
         clock: Callable[[], float] = time.time,
         source_commit: str | None = None,
+        labels: Mapping[str, str] | None = None,
     ) -> None:
         """``source_commit`` is the commit of the context the caller checked out; when given, the dependency
-        report uses it instead of running git on the host inside a workspace the steps can write to."""
+        report uses it instead of running git on the host inside a workspace the steps can write to. ``labels`` are
+        added to every container, network and volume of the run."""
+        self._labels = dict(labels or {})
         self._source_commit = source_commit
         self._client_factory = client_factory
         self._options = options
@@ -89,6 +92,7 @@ class DockerBackend:
             credentials=self._credentials,
             clock=self._clock,
             source_commit=self._source_commit,
+            extra_labels=self._labels,
         )
         self._ctx = ctx
         prepare_home(paths, credentials=self._credentials if self._options.mount_docker_socket else None)

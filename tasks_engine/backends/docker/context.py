@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tasks_engine.backends.docker.credentials import RegistryCredential, credential_for
 from tasks_engine.backends.docker.names import run_labels
 from tasks_engine.backends.docker.options import BackendOptions
 from tasks_engine.backends.docker.workspace import RunPaths
+from tasks_engine.credentials import RegistryCredential, credential_for
 
 
 @dataclass
@@ -37,6 +37,8 @@ class RunContext:
     volumes: dict[str, str] = field(default_factory=dict)
     # containers kept until teardown (keep/detach)
     kept: set[str] = field(default_factory=set)
+    # Labels the caller adds to every object (a worker's lease token, so a sweep can tell live runs from dead)
+    extra_labels: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -44,7 +46,7 @@ class RunContext:
         return self.client.api
 
     def labels(self, step_id: str | None = None) -> dict[str, str]:
-        return run_labels(self.run_id, step_id=step_id, created=self.clock())
+        return {**self.extra_labels, **run_labels(self.run_id, step_id=step_id, created=self.clock())}
 
     def docker_network(self, name: str | None) -> str | None:
         """The Docker name for a network a step or build names; unknown names are used as they are."""

@@ -19,7 +19,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from tasks_engine.backends.docker.credentials import RegistryCredential
+from tasks_engine.credentials import RegistryCredential
 
 _REMOTE_PREFIXES = ("http://", "https://", "git://", "github.com/", "git@")
 

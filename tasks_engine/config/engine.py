@@ -21,23 +21,14 @@ registries:                   # credentials used for pull and push, per registry
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import yaml
-
+from tasks_engine.config.filedata import ConfigData, expect, read_config_file
+from tasks_engine.credentials import RegistryCredential
 from tasks_engine.errors import UsageError
 
 DEFAULT_STATE_ROOT = Path("/var/tmp/tasks-engine")
-
-
-@dataclass(frozen=True)
-class RegistryLogin:
-    registry: str
-    username: str
-    password: str = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -48,7 +39,7 @@ class EngineConfig:
     state_root: Path = DEFAULT_STATE_ROOT
     max_parallel: int | None = None
     image_aliases: dict[str, str] = field(default_factory=dict)
-    registries: list[RegistryLogin] = field(default_factory=list)
+    registries: list[RegistryCredential] = field(default_factory=list)
     # Sprig's env/expandenv would otherwise hand any task file the worker's whole environment (cloud keys,
     # CI tokens); the operator names what templates may see.
     template_env: tuple[str, ...] = ()
@@ -60,63 +51,39 @@ class EngineConfig:
         return self.state_root / "runs"
 
 
-def _config_path(explicit: str | None) -> Path | None:
-    if explicit:
-        return Path(explicit)
-    env = os.environ.get("TASKS_ENGINE_CONFIG")
-    if env:
-        return Path(env)
-    default = Path.home() / ".config" / "tasks-engine" / "config.yaml"
-    return default if default.exists() else None
-
-
-def _expect(data: dict[str, Any], key: str, kind: type, where: str) -> Any:
-    value = data.get(key)
-    if value is not None and not isinstance(value, kind):
-        raise UsageError(f"{where}: {key} must be a {kind.__name__}, got {type(value).__name__}")
-    return value
-
-
-def load_config(explicit: str | None = None) -> EngineConfig:
-    path = _config_path(explicit)
-    if path is None:
+def engine_config_from(config: ConfigData) -> EngineConfig:
+    """The engine keys of ``config`` (``service:`` is read by ``service_settings_from``)."""
+    data, where = config.data, config.where or "<configuration>"
+    if not config.where:
         return EngineConfig()
-    where = str(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UsageError(f"cannot read configuration {where}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        pos = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
-        raise UsageError(f"{where}{pos}: invalid YAML: {getattr(exc, 'problem', exc)}") from exc
-    if data is None:
-        return EngineConfig(source=where)
-    if not isinstance(data, dict):
-        raise UsageError(f"{where}: the configuration must be a mapping")
     known = {"allowPrivileged", "mountDockerSocket", "stateRoot", "maxParallel", "imageAliases", "registries",
-             "templateEnv", "allowHostNetwork"}
+             "templateEnv", "allowHostNetwork", "service"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise UsageError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     registries = []
-    for i, entry in enumerate(_expect(data, "registries", list, where) or []):
+    for i, entry in enumerate(expect(data, "registries", list, where) or []):
         if not isinstance(entry, dict) or not {"registry", "username", "password"} <= set(entry):
             raise UsageError(f"{where}: registries[{i}] needs registry, username and password")
-        registries.append(RegistryLogin(str(entry["registry"]), str(entry["username"]), str(entry["password"])))
-    template_env = _expect(data, "templateEnv", list, where) or []
+        registries.append(RegistryCredential(str(entry["registry"]), str(entry["username"]), str(entry["password"])))
+    template_env = expect(data, "templateEnv", list, where) or []
     if not all(isinstance(name, str) and name for name in template_env):
         raise UsageError(f"{where}: templateEnv must be a list of environment variable names")
-    aliases = _expect(data, "imageAliases", dict, where) or {}
-    state_root = _expect(data, "stateRoot", str, where)
+    aliases = expect(data, "imageAliases", dict, where) or {}
+    state_root = expect(data, "stateRoot", str, where)
     return EngineConfig(
-        allow_privileged=bool(_expect(data, "allowPrivileged", bool, where)),
-        mount_docker_socket=bool(_expect(data, "mountDockerSocket", bool, where)),
-        allow_host_network=bool(_expect(data, "allowHostNetwork", bool, where)),
+        allow_privileged=bool(expect(data, "allowPrivileged", bool, where)),
+        mount_docker_socket=bool(expect(data, "mountDockerSocket", bool, where)),
+        allow_host_network=bool(expect(data, "allowHostNetwork", bool, where)),
         state_root=Path(state_root) if state_root else DEFAULT_STATE_ROOT,
-        max_parallel=_expect(data, "maxParallel", int, where),
+        max_parallel=expect(data, "maxParallel", int, where),
         image_aliases={str(k): str(v) for k, v in aliases.items()},
         registries=registries,
         template_env=tuple(template_env),
         source=where,
     )
+
+
+def load_config(explicit: str | None = None) -> EngineConfig:
+    """The engine configuration from ``--config``, ``$TASKS_ENGINE_CONFIG`` or the per-user default file."""
+    return engine_config_from(read_config_file(explicit))

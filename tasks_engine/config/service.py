@@ -1,0 +1,304 @@
+"""Service settings: the ``service:`` section of the configuration file, overridden by environment variables.
+
+Why a table: every key is declared once with its type, default, environment variable and meaning, and the
+same table renders ``docs/configuration.md`` (``tasks-engine config keys``), so the documented keys cannot
+drift from the ones the code reads. Environment variables win over the file because containers and
+``scripts/service.sh`` configure processes that way.
+
+Durations accept ``30s``, ``5m``, ``2h``, ``30d`` or a number of seconds; sizes ``512MiB``, ``1GiB``, ``64KiB``
+or a number of bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from tasks_engine.config.filedata import ConfigData
+from tasks_engine.errors import UsageError
+
+_DURATION = re.compile(r"(?P<n>[0-9]+(?:\.[0-9]+)?)(?P<unit>ms|s|m|h|d)?", re.ASCII)
+_SIZE = re.compile(r"(?P<n>[0-9]+)(?P<unit>B|KiB|MiB|GiB|KB|MB|GB)?", re.ASCII)
+_DURATION_UNITS = {None: 1.0, "ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_SIZE_UNITS = {None: 1, "B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "KB": 1000, "MB": 10**6,
+               "GB": 10**9}
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}", re.ASCII)
+
+
+def parse_seconds(value: object) -> float:
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 30s, 5m or 2h")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        match = _DURATION.fullmatch(str(value).strip())
+        if not match:
+            raise ValueError(f"expected a duration such as 30s, 5m or 2h, got {value!r}")
+        seconds = float(match["n"]) * _DURATION_UNITS[match["unit"]]
+    if seconds <= 0:
+        raise ValueError("must be greater than zero")
+    return seconds
+
+
+def parse_size(value: object) -> int:
+    if isinstance(value, bool):
+        raise ValueError("expected a size such as 64MiB")
+    if isinstance(value, int):
+        size = value
+    else:
+        match = _SIZE.fullmatch(str(value).strip())
+        if not match:
+            raise ValueError(f"expected a size such as 512MiB or 1GiB, got {value!r}")
+        size = int(match["n"]) * _SIZE_UNITS[match["unit"]]
+    if size <= 0:
+        raise ValueError("must be greater than zero")
+    return size
+
+
+def _parse_int(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError("expected a whole number")
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValueError(f"expected a whole number, got {value!r}") from None
+    if number < 0:
+        raise ValueError("must not be negative")
+    return number
+
+
+def _parse_bool(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def _parse_str(value: object) -> str:
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        raise ValueError("expected a string")
+    return str(value)
+
+
+def _parse_name(value: object) -> str:
+    text = _parse_str(value)
+    if not _NAME.fullmatch(text):
+        raise ValueError(f"{text!r} is not a plain name (letters, digits, '_', '.', '-')")
+    return text
+
+
+def _parse_redis_url(value: object) -> str:
+    text = _parse_str(value)
+    if not text.startswith(("redis://", "rediss://", "unix://", "sentinel://", "sentinels://")):
+        raise ValueError("expected a redis://, rediss://, unix:// or sentinel:// URL")
+    return text
+
+
+def _parse_http_url(value: object) -> str:
+    text = _parse_str(value).rstrip("/")
+    if not text.startswith(("http://", "https://")):
+        raise ValueError("expected an http:// or https:// URL")
+    return text
+
+
+def _parse_listen(value: object) -> str:
+    text = _parse_str(value)
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"expected HOST:PORT, got {text!r}")
+    return text
+
+
+@dataclass(frozen=True)
+class _Key:
+    name: str  # the file key (camelCase)
+    attr: str
+    parse: Callable[[object], Any]
+    default: Any
+    doc: str
+
+    @property
+    def env(self) -> str:
+        return "TASKS_ENGINE_" + re.sub(r"(?<!^)(?=[A-Z])", "_", self.name).upper()
+
+
+# The default state root matches EngineConfig's; ``None`` defaults are derived from it in ``_derive``.
+KEYS: tuple[_Key, ...] = (
+    _Key("redisUrl", "redis_url", _parse_redis_url, "redis://127.0.0.1:6379/0",
+         "Redis for the run store and the Celery broker (redis://, rediss:// for TLS, sentinel://)."),
+    _Key("keyPrefix", "key_prefix", _parse_name, "te",
+         "Prefix of every Redis key the store writes; lets several installations share one Redis."),
+    _Key("apiListen", "api_listen", _parse_listen, "127.0.0.1:8080", "Where the API listens (HOST:PORT)."),
+    _Key("apiUrl", "api_url", _parse_http_url, "http://127.0.0.1:8080",
+         "How workers reach the API (uploaded contexts are fetched from it)."),
+    _Key("blobDir", "blob_dir", _parse_str, None, "Folder of uploaded contexts on the API host (default: "
+         "<stateRoot>/blobs)."),
+    _Key("maxUploadBytes", "max_upload_bytes", parse_size, 512 << 20,
+         "Largest context upload accepted (HTTP 413 above it)."),
+    _Key("uploadTtl", "upload_ttl", parse_seconds, 86400.0,
+         "How long an uploaded context is kept after its upload or its last use by a run."),
+    _Key("logRetention", "log_retention", parse_seconds, 30 * 86400.0,
+         "How long run records and logs are kept after a run finishes (ACR: 30 days)."),
+    _Key("logMaxBytes", "log_max_bytes", parse_size, 100 << 20,
+         "Per-run log cap; output beyond it is dropped behind a visible truncation marker."),
+    _Key("encryptionKeyFile", "encryption_key_file", _parse_str, None,
+         "File holding the server key that encrypts secret values at rest (default: "
+         "<stateRoot>/service/encryption.key, created 0600 by scripts/service.sh)."),
+    _Key("encryptionKey", "encryption_key", _parse_str, None,
+         "The server key itself (a Fernet key; several comma-separated keys rotate: the first encrypts)."),
+    _Key("runIdPrefix", "run_id_prefix", _parse_name, "ca", "Prefix of service run ids (ca1, ca2, ...)."),
+    _Key("defaultQueue", "default_queue", _parse_name, "runs", "Celery queue of runs without an agent pool."),
+    _Key("poolQueuePrefix", "pool_queue_prefix", _parse_name, "runs.pool.",
+         "Queue of agent pool P is <poolQueuePrefix>P."),
+    _Key("workerConcurrency", "worker_concurrency", _parse_int, 2, "Runs one worker process executes at once."),
+    _Key("leaseTtl", "lease_ttl", parse_seconds, 60.0,
+         "A run whose worker stops renewing its lease for this long is taken back by the reaper."),
+    _Key("leaseRenew", "lease_renew", parse_seconds, 20.0, "How often the executing worker renews its lease."),
+    _Key("reaperInterval", "reaper_interval", parse_seconds, 15.0, "How often the reaper looks for lost runs."),
+    _Key("requeueAfter", "requeue_after", parse_seconds, 30.0,
+         "A queued run whose broker message is missing for this long is published again."),
+    _Key("maxAttempts", "max_attempts", _parse_int, 2,
+         "Deliveries of one run at most (2 = one redelivery after a lost worker)."),
+    _Key("redeliverStarted", "redeliver_started", _parse_bool, True,
+         "Redeliver a run whose lost worker had already started steps (false: finish it as Error)."),
+    _Key("maxRequestBytes", "max_request_bytes", parse_size, 4 << 20,
+         "Largest JSON request body (task files, values) the API accepts."),
+    _Key("adminTokenFile", "admin_token_file", _parse_str, None,
+         "Where scripts/service.sh keeps the admin token it created (default: <stateRoot>/service/admin.token)."),
+)
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    key_prefix: str = "te"
+    api_listen: str = "127.0.0.1:8080"
+    api_url: str = "http://127.0.0.1:8080"
+    blob_dir: str | None = None
+    max_upload_bytes: int = 512 << 20
+    upload_ttl: float = 86400.0
+    log_retention: float = 30 * 86400.0
+    log_max_bytes: int = 100 << 20
+    encryption_key_file: str | None = None
+    encryption_key: str | None = None
+    run_id_prefix: str = "ca"
+    default_queue: str = "runs"
+    pool_queue_prefix: str = "runs.pool."
+    worker_concurrency: int = 2
+    lease_ttl: float = 60.0
+    lease_renew: float = 20.0
+    reaper_interval: float = 15.0
+    requeue_after: float = 30.0
+    max_attempts: int = 2
+    redeliver_started: bool = True
+    max_request_bytes: int = 4 << 20
+    admin_token_file: str | None = None
+    state_root: Path = Path("/var/tmp/tasks-engine")
+
+    def __repr__(self) -> str:
+        """Never the key itself: settings end up in logs and tracebacks."""
+        shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "encryption_key"}
+        shown["encryption_key"] = "***" if self.encryption_key else None
+        return f"ServiceSettings({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
+
+    @property
+    def api_host(self) -> str:
+        return self.api_listen.rpartition(":")[0].strip("[]")
+
+    @property
+    def api_port(self) -> int:
+        return int(self.api_listen.rpartition(":")[2])
+
+    @property
+    def service_dir(self) -> Path:
+        return self.state_root / "service"
+
+    @property
+    def blob_path(self) -> Path:
+        return Path(self.blob_dir) if self.blob_dir else self.state_root / "blobs"
+
+    @property
+    def encryption_key_path(self) -> Path:
+        return Path(self.encryption_key_file) if self.encryption_key_file else self.service_dir / "encryption.key"
+
+    @property
+    def admin_token_path(self) -> Path:
+        return Path(self.admin_token_file) if self.admin_token_file else self.service_dir / "admin.token"
+
+    def queue_for(self, agent_pool: str | None) -> str:
+        """The Celery queue of an agent pool (``--agent-pool``); the default queue without one."""
+        return f"{self.pool_queue_prefix}{agent_pool}" if agent_pool else self.default_queue
+
+    def read_encryption_keys(self) -> list[str]:
+        """The configured keys, first one current. Raises ``UsageError`` when there is none."""
+        text = self.encryption_key
+        if not text:
+            try:
+                text = self.encryption_key_path.read_text(encoding="ascii").strip()
+            except FileNotFoundError:
+                raise UsageError(
+                    f"no encryption key: set service.encryptionKey, TASKS_ENGINE_ENCRYPTION_KEY or create "
+                    f"{self.encryption_key_path} (scripts/service.sh start does)"
+                ) from None
+            except (OSError, UnicodeDecodeError) as exc:
+                raise UsageError(f"cannot read the encryption key {self.encryption_key_path}: {exc}") from exc
+        keys = [k.strip() for k in text.split(",") if k.strip()]
+        if not keys:
+            raise UsageError("the encryption key is empty")
+        return keys
+
+
+def service_settings_from(config: ConfigData, *, state_root: Path,
+                          environ: Mapping[str, str] | None = None) -> ServiceSettings:
+    """The ``service:`` section of ``config``, then ``TASKS_ENGINE_*`` environment variables on top."""
+    env = os.environ if environ is None else environ
+    where = config.where or "<configuration>"
+    section = config.data.get("service") if config.data else None
+    if section is None:
+        section = {}
+    if not isinstance(section, dict):
+        raise UsageError(f"{where}: service must be a mapping")
+    by_name = {k.name: k for k in KEYS}
+    unknown = sorted(set(section) - set(by_name))
+    if unknown:
+        raise UsageError(f"{where}: unknown key(s) service.{', service.'.join(unknown)}; "
+                         f"known: {', '.join(sorted(by_name))}")
+    values: dict[str, Any] = {"state_root": state_root}
+    for key in KEYS:
+        raw: object = None
+        origin = ""
+        if key.env in env and env[key.env] != "":
+            raw, origin = env[key.env], f"environment variable {key.env}"
+        elif key.name in section and section[key.name] is not None:
+            raw, origin = section[key.name], f"{where}: service.{key.name}"
+        if raw is None:
+            values[key.attr] = key.default
+            continue
+        try:
+            values[key.attr] = key.parse(raw)
+        except ValueError as exc:
+            raise UsageError(f"{origin}: {exc}") from None
+    settings = ServiceSettings(**values)
+    if settings.lease_renew >= settings.lease_ttl:
+        raise UsageError(f"{where}: service.leaseRenew ({settings.lease_renew}s) must be shorter than "
+                         f"service.leaseTtl ({settings.lease_ttl}s)")
+    if settings.max_attempts < 1:
+        raise UsageError(f"{where}: service.maxAttempts must be at least 1")
+    return settings
+
+
+def settings_table() -> list[tuple[str, str, str, str]]:
+    """``(file key, environment variable, default, meaning)`` for every service key, for the docs."""
+    rows = []
+    for key in KEYS:
+        default = "" if key.default is None else str(key.default)
+        rows.append((f"service.{key.name}", key.env, default, key.doc))
+    return rows
