@@ -3,7 +3,8 @@
 Callers branch on the class, never on message text:
 
 * ``DefinitionError`` — the user must fix the task file or its inputs (HTTP 422, exit 1, never retried).
-* ``UsageError`` — a command line or API call is malformed (exit 2, HTTP 400).
+* ``UsageError`` — a command line or API call is malformed (exit 2, HTTP 400); ``NotFoundError`` (404) and
+  ``ConflictError`` (409) refine it.
 * ``InfrastructureError`` — something under us broke. ``TransientError`` may be retried by a queue,
   ``PermanentError`` may not.
 * ``TriggerError`` — a webhook or trigger request is rejected (HTTP 400/401).
@@ -75,6 +76,14 @@ class DefinitionError(EngineError):
 
 class UsageError(EngineError):
     """A command-line or API call is malformed; the message is one line."""
+
+
+class NotFoundError(UsageError):
+    """The run, task or token named does not exist (HTTP 404)."""
+
+
+class ConflictError(UsageError):
+    """The request conflicts with what exists: a task name in use, a run already finished (HTTP 409)."""
 
 
 class InfrastructureError(EngineError):

@@ -13,13 +13,21 @@ from typing import Any
 
 
 class RunStatus(StrEnum):
+    """ACR's run statuses: ``Queued``, ``Started`` (an agent took it) and ``Running`` are active; the rest
+    are final."""
+
     QUEUED = "Queued"
+    STARTED = "Started"
     RUNNING = "Running"
     SUCCEEDED = "Succeeded"
     FAILED = "Failed"
     CANCELED = "Canceled"
     ERROR = "Error"
     TIMEOUT = "Timeout"
+
+    @property
+    def finished(self) -> bool:
+        return self not in (RunStatus.QUEUED, RunStatus.STARTED, RunStatus.RUNNING)
 
 
 class StepStatus(StrEnum):

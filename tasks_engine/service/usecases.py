@@ -1,0 +1,185 @@
+"""Run use cases over the store and a dispatcher: submit, get, list, cancel, explain a wait.
+
+Every way a run starts — the API's quick runs, ``task run``, and later webhooks, base-image updates and
+timers — goes through ``RunService.submit``: one place validates, records and enqueues, so a rule added here
+(a disabled task never starts, a concurrency cap) holds for every source.
+
+The dispatcher is a protocol because publishing is Celery's job and Celery has exactly one home
+(``workers/dispatch.py``); the process that assembles the service passes it in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from tasks_engine import compiler
+from tasks_engine.config import EngineConfig, ServiceSettings
+from tasks_engine.errors import NotFoundError, UsageError
+from tasks_engine.runtime.results import RunStatus
+from tasks_engine.service.execution import job_from_record
+from tasks_engine.service.runids import RUN_ID
+from tasks_engine.service.runner import RunJob, compile_inputs_for, run_info_for
+from tasks_engine.store import (
+    Platform,
+    RedisStore,
+    RunPage,
+    RunRecord,
+    RunRequest,
+    RunSecrets,
+    RunType,
+    Trigger,
+    WorkerInfo,
+)
+
+KINDS = ("build", "file", "encoded", "cmd")
+
+
+class Dispatcher(Protocol):
+    def dispatch(self, run_id: str, queue: str) -> None: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class Submission:
+    """One run to start: the request, its secrets, and how it was started."""
+
+    request: RunRequest
+    secrets: RunSecrets = field(default_factory=RunSecrets)
+    run_type: RunType
+    trigger: Trigger = Trigger.MANUAL
+    task: str = ""
+    platform: Platform = field(default_factory=Platform)
+    agent_pool: str | None = None
+    trigger_info: dict[str, Any] = field(default_factory=dict)
+
+
+class _ContextNeeded(Exception):
+    """Raised by the pre-check's alias loader: the task reads files of a context not yet on a worker."""
+
+
+def _no_context_loader(source: str) -> str:
+    raise _ContextNeeded(source)
+
+
+@dataclass(frozen=True)
+class QueueInfo:
+    """Why a queued run waits: where it stands and who could take it."""
+
+    queue: str
+    position: int | None
+    length: int
+    workers: list[WorkerInfo]
+
+    def to_dict(self) -> dict[str, Any]:
+        listening = [w for w in self.workers if self.queue in w.queues]
+        if not listening:
+            reason = (f"no worker listens on queue {self.queue!r}: start one with "
+                      f"`celery -A workers.app worker -Q {self.queue}`")
+        elif self.position:
+            reason = f"{self.position} run(s) ahead of it on queue {self.queue!r}"
+        else:
+            reason = f"next on queue {self.queue!r}; waiting for a free worker slot"
+        return {"queue": self.queue, "position": None if self.position is None else self.position + 1,
+                "length": self.length, "workersListening": len(listening),
+                "workers": [w.worker_id for w in listening], "reason": reason}
+
+
+class RunService:
+    def __init__(self, store: RedisStore, dispatcher: Dispatcher | None, settings: ServiceSettings,
+                 engine: EngineConfig | None = None) -> None:
+        self.store = store
+        self.dispatcher = dispatcher
+        self.settings = settings
+        self.engine = engine or EngineConfig()
+
+    # -- submit -----------------------------------------------------------------------------------------------
+
+    def submit(self, sub: Submission, *, precheck: bool = True) -> RunRecord:
+        request = sub.request
+        if request.kind not in KINDS:
+            raise UsageError(f"unknown run kind {request.kind!r}; expected one of {', '.join(KINDS)}")
+        if precheck:
+            self.precheck(sub)
+        queue = self.settings.queue_for(sub.agent_pool)
+        run_id = self.store.create_run(
+            id_prefix=self.settings.run_id_prefix, queue=queue, run_type=sub.run_type, request=request,
+            secrets=sub.secrets, trigger=sub.trigger, task=sub.task, platform=sub.platform,
+            agent_pool=sub.agent_pool, max_attempts=self.settings.max_attempts, trigger_info=sub.trigger_info,
+        )
+        self._dispatch(run_id, queue)
+        record = self.store.get_run(run_id)
+        assert record is not None
+        return record
+
+    def _dispatch(self, run_id: str, queue: str) -> None:
+        if self.dispatcher is None:
+            raise UsageError("this process cannot queue runs (no dispatcher)")
+        self.dispatcher.dispatch(run_id, queue)
+        self.store.mark_dispatched(run_id)
+
+    def precheck(self, sub: Submission) -> None:
+        """Reject a run whose task is invalid before it is queued (HTTP 422), where that can be known:
+        encoded tasks, ``--cmd`` and builds. A task file inside a context is checked by the worker."""
+        request = sub.request
+        if request.kind == "file":
+            return
+        probe = RunRecord(run_id=f"{self.settings.run_id_prefix}0", status=RunStatus.QUEUED,
+                          run_type=sub.run_type, request=request)
+        job: RunJob = job_from_record(probe, sub.secrets)
+        run = run_info_for(job, run_id=probe.run_id, context=None, now=datetime.now(UTC))
+        inputs = compile_inputs_for(job, self.engine, run=run, context_dir=None, host_files=False, environ={})
+        try:
+            compiler.compile_task(replace(inputs, load_alias_source=_no_context_loader))
+        except _ContextNeeded:
+            return
+
+    # -- read -------------------------------------------------------------------------------------------------
+
+    def get(self, run_id: str) -> RunRecord:
+        if not RUN_ID.fullmatch(run_id):
+            raise NotFoundError(f"run {run_id!r} not found")
+        record = self.store.get_run(run_id)
+        if record is None:
+            raise NotFoundError(f"run {run_id!r} not found")
+        return record
+
+    def list(self, *, task: str | None = None, status: str | None = None, trigger: str | None = None,
+             top: int = 15, cursor: int | None = None) -> RunPage:
+        try:
+            run_status = RunStatus(status) if status else None
+        except ValueError:
+            raise UsageError(f"unknown run status {status!r}; expected one of "
+                             f"{', '.join(s.value for s in RunStatus)}") from None
+        try:
+            run_trigger = Trigger(trigger) if trigger else None
+        except ValueError:
+            raise UsageError(f"unknown trigger {trigger!r}; expected one of "
+                             f"{', '.join(t.value for t in Trigger)}") from None
+        if not 1 <= top <= 1000:
+            raise UsageError("top must be between 1 and 1000")
+        return self.store.list_runs(task=task or None, status=run_status, trigger=run_trigger, top=top,
+                                    cursor=cursor)
+
+    def queue_info(self, record: RunRecord) -> QueueInfo | None:
+        if record.status is not RunStatus.QUEUED:
+            return None
+        position, length = self.store.queue_position(record.queue, record.run_id)
+        return QueueInfo(record.queue, position, length, self.store.workers())
+
+    def describe(self, record: RunRecord) -> dict[str, Any]:
+        """The run as the API returns it: ACR's fields, plus why it waits when it is queued."""
+        data = record.to_dict()
+        info = self.queue_info(record)
+        if info is not None:
+            data["queueInfo"] = info.to_dict()
+        return data
+
+    # -- cancel -----------------------------------------------------------------------------------------------
+
+    def cancel(self, run_id: str) -> RunRecord:
+        """Idempotent: a queued run is canceled at once, a running one is stopped by its worker (within about
+        a second), a finished one is left as it is."""
+        self.get(run_id)
+        self.store.request_cancel(run_id)
+        return self.get(run_id)

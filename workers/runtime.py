@@ -1,0 +1,64 @@
+"""What a worker process holds: settings, the store, the dispatcher, and its identity, made on first use.
+
+Why lazily and per process: a prefork pool forks its children from the main process, and a Redis connection
+or a thread made before the fork must not be shared with the children. ``current(app)`` builds the objects in
+the process that asks, and again after a fork.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from celery import Celery
+
+from tasks_engine.config import Settings, load_settings
+from tasks_engine.service.blobclient import open_blob
+from tasks_engine.service.execution import WorkerContext
+from tasks_engine.store import RedisStore, open_store
+from workers.dispatch import CeleryDispatcher
+
+
+@dataclass
+class Runtime:
+    pid: int
+    settings: Settings
+    store: RedisStore
+    dispatcher: CeleryDispatcher
+    server_key: str
+
+    def worker_context(self, worker_id: str) -> WorkerContext:
+        service = self.settings.service
+
+        @contextlib.contextmanager
+        def fetch(digest: str) -> Iterator[BinaryIO]:
+            with open_blob(service.api_url, digest, self.server_key, max_bytes=service.max_upload_bytes) as f:
+                yield f
+
+        return WorkerContext(settings=service, engine=self.settings.engine, worker_id=worker_id,
+                             open_upload=fetch)
+
+
+_LOCK = threading.Lock()
+_CURRENT: Runtime | None = None
+
+
+def current(app: Celery) -> Runtime:
+    global _CURRENT
+    with _LOCK:
+        if _CURRENT is None or _CURRENT.pid != os.getpid():
+            settings = load_settings(os.environ.get("TASKS_ENGINE_CONFIG") or None)
+            store = open_store(settings.service)
+            _CURRENT = Runtime(pid=os.getpid(), settings=settings, store=store, dispatcher=CeleryDispatcher(app),
+                               server_key=settings.service.read_encryption_keys()[0])
+        return _CURRENT
+
+
+def process_worker_id(nodename: str | None) -> str:
+    """``<celery node name>/<pid>``: the lease owner shown in a run record (``worker``)."""
+    return f"{nodename or socket.gethostname()}/{os.getpid()}"
