@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from tasks_engine.backends.docker.sweep import remove_run_objects
 from tasks_engine.config import EngineConfig, ServiceSettings
 from tasks_engine.credentials import RegistryCredential
 from tasks_engine.errors import DefinitionError, EngineError, InfrastructureError, TransientError
@@ -42,6 +43,12 @@ _LOG = logging.getLogger(__name__)
 
 LABEL_LEASE = "tasks-engine.lease"
 LABEL_WORKER = "tasks-engine.worker"
+LABEL_INSTALLATION = "tasks-engine.installation"
+
+
+def installation_scope(store: RedisStore) -> dict[str, str]:
+    """The labels that say "this installation's" on a Docker daemon other installations may share."""
+    return {LABEL_INSTALLATION: store.installation_id()}
 
 
 def job_from_record(record: RunRecord, secrets: RunSecrets) -> RunJob:
@@ -206,6 +213,8 @@ def execute_claimed(store: RedisStore, claim: Claim, ctx: WorkerContext) -> RunS
         masker = SecretMasker(job_secrets(job, ctx.engine))
         if claim.attempt > 1:
             _engine_line(sink, ctx, f"Attempt {claim.attempt} of {record.max_attempts} on {ctx.worker_id}")
+            # What an earlier attempt left running on this Docker host stops before this one starts.
+            remove_run_objects(claim.run_id, scope=installation_scope(store))
         if job.context:
             _engine_line(sink, ctx, "Downloading source code...")
         with prepare_run(job, engine=ctx.engine, host_files=False, open_upload=ctx.open_upload,
@@ -217,7 +226,7 @@ def execute_claimed(store: RedisStore, claim: Claim, ctx: WorkerContext) -> RunS
                 _engine_line(sink, ctx, masker.mask(problem.format()))
             sink.set_steps([{"id": s.id, "status": "skipped"} for s in run.compiled.plan.steps])
             store.update(claim, status=RunStatus.RUNNING)
-            labels = {LABEL_LEASE: str(claim.token), LABEL_WORKER: ctx.worker_id}
+            labels = {LABEL_LEASE: str(claim.token), LABEL_WORKER: ctx.worker_id, **installation_scope(store)}
             result: RunResult = run.execute(sink=sink, cancel=stop, labels=labels, clock=ctx.clock)
         status = result.status
         if supervisor.canceled and status is not RunStatus.SUCCEEDED:

@@ -136,8 +136,12 @@ class StoreSink:
                     self.fenced = True
                     return
             self.bytes_written += sum(len(c) for c in chunks)
-        if steps is not None and not self.fenced and not self._store.update(self._claim, steps=steps):
-            self.fenced = True
+        if steps is not None and not self.fenced:
+            started = any(s.get("status") != "skipped" for s in steps)
+            ok = (self._store.update(self._claim, steps=steps, stepsStarted=1) if started
+                  else self._store.update(self._claim, steps=steps))
+            if not ok:
+                self.fenced = True
         for status, seconds in durations:
             self._store.observe_step(status, seconds)
 

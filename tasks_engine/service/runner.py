@@ -288,10 +288,16 @@ def materialize_job_context(job: RunJob, workspace: Path, *, host_files: bool,
             safe_extract(archive, workspace, location=f"upload {digest}")
         return ContextInfo(workspace, "", "", workspace)
     spec = parse_context(job.context)
-    if spec.kind is ContextKind.LOCAL and not host_files:
-        raise UsageError(f"context {spec.display}: a local folder cannot be a service run's context; "
+    on_host = spec.kind is ContextKind.LOCAL or (spec.kind is ContextKind.GIT and _host_path(spec.location))
+    if on_host and not host_files:
+        raise UsageError(f"context {spec.display}: a path on this host cannot be a service run's context; "
                          "upload it (tasks-engine build/run do) or give a git or tarball URL")
     return materialize_context(spec, workspace, dockerfile=job.dockerfile, git_auth=job.git_auth)
+
+
+def _host_path(location: str) -> bool:
+    """A git "remote" that is a folder (or ``file://``) of the worker host, not a server."""
+    return location.lower().startswith("file:") or ("://" not in location and not location.startswith("git@"))
 
 
 @contextmanager

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from tasks_engine.backends.docker.sweep import SweepReport, sweep_leased_objects
 from tasks_engine.config import EngineConfig
 from tasks_engine.runlock import run_is_live
+from tasks_engine.service.execution import installation_scope
 from tasks_engine.store import RedisStore
 
 
@@ -36,7 +37,7 @@ def sweep_dead_runs(store: RedisStore, engine: EngineConfig, *, lease_label: str
             cache[run_id] = store.run_field(run_id, "token") if active else ""
         return cache[run_id] == lease
 
-    objects = sweep_leased_objects(is_current, lease_label=lease_label)
+    objects = sweep_leased_objects(is_current, lease_label=lease_label, scope=installation_scope(store))
     folders: list[str] = []
     root = engine.runs_root
     cutoff = time.time() - min_age

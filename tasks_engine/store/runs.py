@@ -270,5 +270,15 @@ class RunsMixin(StoreBase):
                         removed += len(gone)
         return removed
 
+    def installation_id(self) -> str:
+        """A random id made once per installation (per Redis and key prefix): Docker objects carry it, so a
+        worker never sweeps another installation's containers on a shared daemon."""
+        import uuid
+
+        with redis_errors():
+            key = f"{self.keys.prefix}:installation"
+            self.client.set(key, uuid.uuid4().hex[:12], nx=True)
+            return text(self.client.get(key))
+
     def try_lock(self, name: str, owner: str, ttl: float) -> bool:
         return bool(self._run_script("lock", [name, owner, int(ttl * 1000)]))

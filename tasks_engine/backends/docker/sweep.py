@@ -28,9 +28,32 @@ class SweepReport:
     errors: list[str] = field(default_factory=list)
 
 
-def sweep_leased_objects(is_current: Callable[[str, str], bool], *, lease_label: str,
+def sweep_leased_objects(is_current: Callable[[str, str], bool], *, lease_label: str, scope: dict[str, str],
                          client_factory: Callable[[], Any] = docker.from_env) -> SweepReport:
-    """Remove containers, then networks and volumes, whose ``(run id, lease token)`` is not current."""
+    """Remove containers, then networks and volumes, whose ``(run id, lease token)`` is not current.
+
+    Only objects carrying every label of ``scope`` (the installation's) are considered: another
+    installation sharing this daemon has its own run ids and its own leases.
+    """
+
+    def dead(labels: dict[str, str]) -> bool:
+        return not is_current(labels.get(LABEL_RUN_ID, ""), labels.get(lease_label, ""))
+
+    return _sweep([lease_label, *(f"{k}={v}" for k, v in scope.items())], dead, client_factory)
+
+
+def remove_run_objects(run_id: str, *, scope: dict[str, str],
+                       client_factory: Callable[[], Any] = docker.from_env) -> SweepReport:
+    """Remove every container, network and volume of ``run_id`` (within ``scope``) on this daemon: before a
+    redelivered run's new attempt starts, whatever an earlier attempt left running here is stopped, so two
+    attempts never run side by side on one host."""
+    labels = [f"{LABEL_RUN_ID}={run_id}", *(f"{k}={v}" for k, v in scope.items())]
+    return _sweep(labels, lambda _labels: True, client_factory)
+
+
+def _sweep(labels: list[str], dead: Callable[[dict[str, str]], bool],
+           client_factory: Callable[[], Any]) -> SweepReport:
+    filters = {"label": labels}
     report = SweepReport()
     try:
         client = client_factory()
@@ -38,22 +61,16 @@ def sweep_leased_objects(is_current: Callable[[str, str], bool], *, lease_label:
         if is_connection_error(exc) or isinstance(exc, docker.errors.DockerException):
             raise unreachable(exc) from exc
         raise
-    filters = {"label": lease_label}
-
-    def dead(labels: dict[str, str] | None) -> bool:
-        labels = labels or {}
-        return not is_current(labels.get(LABEL_RUN_ID, ""), labels.get(lease_label, ""))
-
     try:
         api = client.api
         for c in api.containers(all=True, filters=filters):
-            if dead(c.get("Labels")):
+            if dead(c.get("Labels") or {}):
                 _remove(report.containers, report, str(c["Id"]), lambda i: api.remove_container(i, force=True))
         for n in api.networks(filters=filters):
-            if dead(n.get("Labels")):
+            if dead(n.get("Labels") or {}):
                 _remove(report.networks, report, str(n["Name"]), api.remove_network)
         for v in (api.volumes(filters=filters) or {}).get("Volumes") or []:
-            if dead(v.get("Labels")):
+            if dead(v.get("Labels") or {}):
                 _remove(report.volumes, report, str(v["Name"]), lambda i: api.remove_volume(i, force=True))
     except docker.errors.DockerException as exc:
         if is_connection_error(exc):

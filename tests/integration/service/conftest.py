@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
 from harness import ServiceStack, missing, service_stack
 
 pytestmark = pytest.mark.integration

@@ -23,6 +23,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,9 +95,8 @@ class RedisServer:
         if kill:
             self.proc.kill()
         else:
-            with contextlib.suppress(OSError):
-                with socket.create_connection(("127.0.0.1", self.port), timeout=2) as sock:
-                    sock.sendall(b"SHUTDOWN\r\n")
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=2) as sock:
+                sock.sendall(b"SHUTDOWN\r\n")
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(10)
         if self.proc.poll() is None:
@@ -153,6 +153,7 @@ class ServiceStack:
     processes: list[Process] = field(default_factory=list)
     api_port: int = 0
     admin_token: str = ""
+    run_id_prefix: str = field(default_factory=lambda: "t" + uuid.uuid4().hex[:5])
 
     @property
     def state_root(self) -> Path:
@@ -183,8 +184,9 @@ class ServiceStack:
 
     def write_config(self) -> None:
         self.state_root.mkdir(parents=True, exist_ok=True)
+        # Each stack its own run-id prefix: stacks share the Docker daemon, where run ids name containers.
         service = {"leaseTtl": "6s", "leaseRenew": "2s", "reaperInterval": "1s", "requeueAfter": "3s",
-                   "logRetention": "1d", **self.settings}
+                   "logRetention": "1d", "runIdPrefix": self.run_id_prefix, **self.settings}
         body = {"stateRoot": str(self.state_root), "service": service}
         self.config_path.write_text(json.dumps(body), encoding="utf-8")
 
@@ -235,125 +237,38 @@ class ServiceStack:
 
         return open_store(self.service_settings())
 
-    def stop(self) -> None:
-        if self.alive():
-            self.kill(signal.SIGTERM)
-        if self.alive():
-            self.kill(signal.SIGKILL)
-
-    def children(self) -> list[int]:
-        out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True, check=False)
-        return [int(p) for p in out.stdout.split()]
-
-    def text(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
-
-
-@dataclass
-class ServiceStack:
-    """One private installation: Redis, settings, and whatever workers/API a test starts."""
-
-    folder: Path
-    redis: RedisServer
-    key: str
-    registry: str
-    settings: dict[str, Any] = field(default_factory=dict)
-    processes: list[Process] = field(default_factory=list)
-    api_port: int = 0
-    admin_token: str = ""
-
-    @property
-    def state_root(self) -> Path:
-        return self.folder / "state"
-
-    @property
-    def config_path(self) -> Path:
-        return self.folder / "config.yaml"
-
-    @property
-    def api_url(self) -> str:
-        return f"http://127.0.0.1:{self.api_port}"
-
-    def env(self, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TASKS_ENGINE_")}
-        env.update({
-            "TASKS_ENGINE_CONFIG": str(self.config_path),
-            "TASKS_ENGINE_REDIS_URL": self.redis.url,
-            "TASKS_ENGINE_ENCRYPTION_KEY": self.key,
-            "TASKS_ENGINE_KEY_PREFIX": "te",
-            "TASKS_ENGINE_API_LISTEN": f"127.0.0.1:{self.api_port}",
-            "TASKS_ENGINE_API_URL": self.api_url,
-            "PATH": f"{VENV_BIN}:{env.get('PATH', '/usr/bin:/bin')}",
-            "PYTHONUNBUFFERED": "1",
-        })
-        env.update(extra)
-        return env
-
-    def write_config(self) -> None:
-        self.state_root.mkdir(parents=True, exist_ok=True)
-        service = {"leaseTtl": "6s", "leaseRenew": "2s", "reaperInterval": "1s", "requeueAfter": "3s",
-                   "logRetention": "1d", **self.settings}
-        body = {"stateRoot": str(self.state_root), "service": service}
-        self.config_path.write_text(json.dumps(body), encoding="utf-8")
-
-    def _spawn(self, name: str, argv: list[str], **env: str) -> Process:
-        log = self.folder / f"{name}.log"
-        handle = log.open("ab")
-        proc = subprocess.Popen(argv, cwd=ROOT, env=self.env(**env), stdout=handle, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-        handle.close()
-        process = Process(name, proc, log)
-        self.processes.append(process)
-        return process
-
-    def start_worker(self, name: str, *, queues: str | None = None, concurrency: int = 1,
-                     ready_timeout: float = 30.0, **env: str) -> Process:
-        argv = [str(VENV_BIN / "celery"), "-A", "workers.app", "worker", "-n", f"{name}@%h", "-c", str(concurrency),
-                "--without-mingle", "--without-gossip", "-l", "info"]
-        if queues:
-            argv += ["-Q", queues]
-        process = self._spawn(name, argv, **env)
-        wait_until(lambda: " ready." in process.text() or not process.alive(), timeout=ready_timeout,
-                   interval=0.1, what=f"worker {name} to be ready")
-        assert process.alive(), process.text()[-3000:]
-        return process
-
-    def start_api(self, **env: str) -> Process:
-        process = self._spawn("api", [sys.executable, "-m", "tasks_engine.server"], **env)
-
-        def healthy() -> bool:
-            if not process.alive():
-                raise AssertionError("the API exited:\n" + process.text()[-3000:])
-            try:
-                with urllib.request.urlopen(f"{self.api_url}/healthz", timeout=1) as response:
-                    return bool(response.status == 200)
-            except (urllib.error.URLError, OSError):
-                return False
-
-        wait_until(healthy, timeout=30, interval=0.1, what="the API to answer /healthz")
-        return process
-
-    def store(self) -> Any:
+    def run_service(self) -> Any:
+        """The service layer as the API uses it (store + Celery dispatcher), for tests that need no HTTP."""
         from tasks_engine.config import load_settings
-        from tasks_engine.store import open_store
+        from tasks_engine.service.usecases import RunService
+        from workers.app import make_celery
+        from workers.dispatch import CeleryDispatcher
 
-        env = self.env()
-        old = {k: os.environ.get(k) for k in env if k.startswith("TASKS_ENGINE_")}
-        os.environ.update({k: v for k, v in env.items() if k.startswith("TASKS_ENGINE_")})
-        try:
-            settings = load_settings(str(self.config_path))
-        finally:
-            for k, v in old.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
-        return open_store(settings.service)
+        settings = load_settings(str(self.config_path), environ=self.env())
+        app = make_celery(settings.service, worker_steps=False)
+        return RunService(self.store(), CeleryDispatcher(app), settings.service, settings.engine)
 
-    def service_settings(self) -> Any:
-        from tasks_engine.config import load_settings
+    def submit_cmd(self, cmd: str, **request: Any) -> str:
+        from tasks_engine.service.usecases import Submission
+        from tasks_engine.store import RunRequest, RunType
 
-        return load_settings(str(self.config_path), environ=self.env()).service
+        sub = Submission(request=RunRequest(kind="cmd", cmd=cmd, **request), run_type=RunType.QUICK_RUN)
+        return str(self.run_service().submit(sub).run_id)
+
+    def wait_status(self, run_id: str, *statuses: str, timeout: float = 60.0) -> Any:
+        store = self.store()
+
+        def reached() -> Any:
+            record = store.get_run(run_id)
+            return record if record is not None and record.status.value in statuses else None
+
+        return wait_until(reached, timeout=timeout, interval=0.1, what=f"run {run_id} to reach {statuses}")
+
+    def wait_finished(self, run_id: str, *, timeout: float = 90.0) -> Any:
+        return self.wait_status(run_id, "Succeeded", "Failed", "Canceled", "Error", "Timeout", timeout=timeout)
+
+    def log(self, run_id: str) -> str:
+        return str(self.store().read_log(run_id).data.decode("utf-8", "replace"))
 
     def stop(self) -> None:
         for process in reversed(self.processes):
