@@ -114,11 +114,17 @@ YML
 redis_up() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; }
 
 start_redis() {
-  if redis_up; then return; fi
+  # AOF with fsync every second: a Redis restart (or crash) loses no queued or finished run older than ~1 s.
+  if redis_up; then
+    redis-cli -h 127.0.0.1 -p "$REDIS_PORT" CONFIG SET appendonly yes >/dev/null
+    redis-cli -h 127.0.0.1 -p "$REDIS_PORT" CONFIG SET appendfsync everysec >/dev/null
+    return
+  fi
   log "starting redis on 127.0.0.1:${REDIS_PORT}"
   pid_alive "$STATE/redis.pid" || rm -f "$STATE/redis.pid"
   redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --daemonize yes --pidfile "$STATE/redis.pid" \
-    --logfile "$STATE/redis.log" --dir "$STATE" --save '' --appendonly no --protected-mode yes
+    --logfile "$STATE/redis.log" --dir "$STATE" --save '' --appendonly yes --appendfsync everysec \
+    --protected-mode yes
   wait_for 20 redis redis_up
 }
 
