@@ -59,14 +59,39 @@ def _go_type_of_annotation(ann: object) -> str:
 
 
 def spec_for(fn: Callable[..., object]) -> FuncSpec:
-    """Derive Go parameter types from Python annotations (``str`` → string, unannotated → interface{})."""
+    """Derive Go parameter types from Python annotations (``str`` → string, unannotated → interface{}).
+
+    Cached by code object: every template renders with ~140 Sprig functions, and some are closures made
+    anew per render (``env``, ``now``), so without the cache ``inspect.signature`` dominated a service
+    submit. The same code with the same number of defaults has the same signature.
+    """
+    code = getattr(fn, "__code__", None)
+    key: object = (code, len(getattr(fn, "__defaults__", None) or ())) if code is not None else fn
+    try:
+        shape = _SHAPES[key]
+    except KeyError:
+        shape = _signature_shape(fn)
+        if len(_SHAPES) < _MAX_SHAPES:
+            _SHAPES[key] = shape
+    except TypeError:  # an unhashable callable
+        shape = _signature_shape(fn)
+    params, optional, variadic, known = shape
+    return FuncSpec(fn, params, optional, variadic, known)
+
+
+_Shape = tuple[tuple[str, ...], int, "str | None", bool]
+_SHAPES: dict[object, _Shape] = {}
+_MAX_SHAPES = 4096
+
+
+def _signature_shape(fn: Callable[..., object]) -> _Shape:
     try:
         sig = inspect.signature(fn, eval_str=True)
     except (TypeError, ValueError, NameError):
         try:
             sig = inspect.signature(fn)
         except (TypeError, ValueError):
-            return FuncSpec(fn, known=False)
+            return (), 0, None, False
     params: list[str] = []
     optional = 0
     variadic: str | None = None
@@ -80,7 +105,7 @@ def spec_for(fn: Callable[..., object]) -> FuncSpec:
                 optional += 1
         elif p.kind == p.VAR_POSITIONAL:
             variadic = _go_type_of_annotation(ann)
-    return FuncSpec(fn, tuple(params), optional, variadic)
+    return tuple(params), optional, variadic, True
 
 
 def indirect_interface(v: object) -> object:
