@@ -295,10 +295,32 @@ def service_settings_from(config: ConfigData, *, state_root: Path,
     return settings
 
 
+def _shown(key: _Key) -> str:
+    value = key.default
+    if value is None:
+        return ""
+    if key.parse is parse_seconds:
+        for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+            if value >= size and value % size == 0:
+                return f"{int(value // size)}{unit}"
+        return f"{value:g}s"
+    if key.parse is parse_size:
+        for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+            if value >= size and value % size == 0:
+                return f"{value // size}{unit}"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def settings_table() -> list[tuple[str, str, str, str]]:
     """``(file key, environment variable, default, meaning)`` for every service key, for the docs."""
-    rows = []
-    for key in KEYS:
-        default = "" if key.default is None else str(key.default)
-        rows.append((f"service.{key.name}", key.env, default, key.doc))
-    return rows
+    return [(f"service.{key.name}", key.env, _shown(key), key.doc) for key in KEYS]
+
+
+def settings_markdown() -> str:
+    """The table of docs/configuration.md (a test keeps the file equal to this)."""
+    lines = ["| key | environment variable | default | meaning |", "|---|---|---|---|"]
+    for name, env, default, doc in settings_table():
+        lines.append(f"| `{name}` | `{env}` | {f'`{default}`' if default else '(derived)'} | {doc} |")
+    return "\n".join(lines) + "\n"

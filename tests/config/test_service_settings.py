@@ -91,3 +91,10 @@ def test_missing_encryption_key_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "service").mkdir()
     (tmp_path / "service" / "encryption.key").write_text("k1, k2\n")
     assert settings.read_encryption_keys() == ["k1", "k2"]
+
+
+def test_docs_configuration_lists_every_key_as_the_code_has_it() -> None:
+    from tasks_engine.config.service import settings_markdown
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text(encoding="utf-8")
+    assert settings_markdown() in doc, "docs/configuration.md is stale: paste settings_markdown() into it"
