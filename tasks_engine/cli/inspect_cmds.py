@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import TextIO
 
 import yaml
 
 from tasks_engine import compiler
 from tasks_engine.cli.inputs import static_inputs
+from tasks_engine.cli.problems import invalid_summary, print_problems
 from tasks_engine.config import load_config
-from tasks_engine.errors import DefinitionError, Problem, Severity
+from tasks_engine.errors import DefinitionError, Severity
 from tasks_engine.plan.critical_path import format_plan_table
 from tasks_engine.plan.serialize import plan_to_json
 from tasks_engine.runtime.masking import SecretMasker
@@ -30,14 +30,6 @@ def _masker(inputs: compiler.CompileInputs) -> SecretMasker:
     return SecretMasker(inputs.secrets.values())
 
 
-def print_problems(problems: list[Problem], *, stream: TextIO | None = None,
-                   masker: SecretMasker | None = None) -> None:
-    out = stream or sys.stderr
-    for p in problems:
-        text = p.format()
-        print(masker.mask(text) if masker else text, file=out)
-
-
 def cmd_validate(args: argparse.Namespace) -> int:
     inputs = _inputs(args)
     masker = _masker(inputs)
@@ -50,12 +42,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(masker.mask(json.dumps({"valid": valid, "problems": [p.to_dict() for p in problems]}, indent=2)))
     else:
         print_problems(problems, masker=masker)
-        errors = sum(1 for p in problems if p.severity is Severity.ERROR)
-        warnings_n = len(problems) - errors
         if valid:
+            warnings_n = sum(1 for p in problems if p.severity is Severity.WARNING)
             print(f"{inputs.filename}: valid" + (f" ({warnings_n} warning(s))" if warnings_n else ""))
         else:
-            print(f"{inputs.filename}: invalid: {errors} error(s), {warnings_n} warning(s)", file=sys.stderr)
+            print(masker.mask(invalid_summary(inputs.filename, problems)), file=sys.stderr)
     return 0 if valid else 1
 
 

@@ -1,4 +1,9 @@
-"""``tasks-engine``: the command-line adapter. Exit codes: 0 success, 1 the task or run failed, 2 usage."""
+"""``tasks-engine``: the command-line adapter.
+
+Exit codes: 0 success; 1 the task file is invalid, the run did not succeed, or the server refused or failed the
+request; 2 usage; 130 interrupted. ``run``/``build`` go to a server when one is configured (``--local`` keeps
+them here); commands are imported lazily so that a remote ``run`` never loads the Docker backend.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +14,29 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from tasks_engine.cli.args import build_parser
-from tasks_engine.cli.redact import secrets_of_args
+from tasks_engine.cli.redact import masker_for
 from tasks_engine.errors import DefinitionError, EngineError, UsageError
 from tasks_engine.runtime.masking import SecretMasker
 
 
-def _dispatch(command: str) -> Callable[[Any], int]:
+def _dispatch(command: str, args: Any) -> Callable[[Any], int]:
+    if command in {"run", "build"}:
+        from tasks_engine.cli.remote.endpoint import run_endpoint
+
+        endpoint = run_endpoint(args)
+        if endpoint is not None:
+            from tasks_engine.cli.remote import run_cmds as remote
+
+            remote_cmd = remote.cmd_run if command == "run" else remote.cmd_build
+            return lambda a: remote_cmd(a, endpoint)
+    if command == "task":
+        from tasks_engine.cli.task_cmds import cmd_task
+
+        return cmd_task
+    if command == "token":
+        from tasks_engine.cli.token_cmds import cmd_token
+
+        return cmd_token
     if command in {"validate", "render", "plan"}:
         from tasks_engine.cli import inspect_cmds
 
@@ -31,11 +53,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     masker = SecretMasker(())
     try:
         args = parser.parse_args(argv)
-        masker = SecretMasker(secrets_of_args(args))
+        masker = masker_for(args)
         if not args.command:
             parser.print_help(sys.stderr)
             return 2
-        return _dispatch(args.command)(args)
+        return _dispatch(args.command, args)(args)
     except UsageError as exc:
         print(masker.mask(f"tasks-engine: error: {exc}"), file=sys.stderr)
         return 2

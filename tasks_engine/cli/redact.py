@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from tasks_engine.cli.remote.endpoint import configured_token
+from tasks_engine.runtime.masking import SecretMasker
 from tasks_engine.service.redact import pair_value, url_secrets
 
 
@@ -28,7 +30,9 @@ def _credential_password(text: str) -> str:
 
 
 def secrets_of_args(args: argparse.Namespace) -> list[str]:
-    found: list[str] = []
+    """``--set-secret``, ``--secret-build-arg``/``--secret-arg``, ``--credential`` passwords, a token in a
+    context URL, and the API token (``--token`` or ``TASKS_ENGINE_TOKEN``)."""
+    found: list[str] = [configured_token(args)]
     for item in getattr(args, "set_secrets", None) or []:
         found.append(pair_value(item))
     for item in getattr(args, "secret_build_args", None) or []:
@@ -39,3 +43,7 @@ def secrets_of_args(args: argparse.Namespace) -> list[str]:
     if isinstance(context, str):
         found += url_secrets(context)
     return [s for s in found if s]
+
+
+def masker_for(args: argparse.Namespace) -> SecretMasker:
+    return SecretMasker(secrets_of_args(args))

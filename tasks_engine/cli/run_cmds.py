@@ -17,10 +17,11 @@ from datetime import UTC, datetime
 from types import FrameType
 from typing import TextIO
 
+from tasks_engine.cli.args import check_run_args
 from tasks_engine.cli.inputs import job_from_args
-from tasks_engine.cli.inspect_cmds import print_problems
+from tasks_engine.cli.problems import print_problems
+from tasks_engine.cli.remote.requests import reject_remote_only
 from tasks_engine.config import load_config
-from tasks_engine.errors import UsageError
 from tasks_engine.runtime.results import RunStatus
 from tasks_engine.runtime.sinks import ConsoleSink
 from tasks_engine.service.quick import SKIP_PUSH_WARNING
@@ -68,19 +69,14 @@ def run_locally(args: argparse.Namespace, job: RunJob) -> int:
     return 0 if result.status is RunStatus.SUCCEEDED else 1
 
 
-def check_run_args(args: argparse.Namespace) -> None:
-    if args.cmd and args.file:
-        raise UsageError("--cmd and -f/--file cannot be used together")
-    if not args.cmd and not args.file:
-        raise UsageError("one of -f/--file or --cmd is required")
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     check_run_args(args)
+    reject_remote_only(args)
     return run_locally(args, job_from_args(args))
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    reject_remote_only(args)
     job = job_from_args(args)
     if not args.tags:
         print(SKIP_PUSH_WARNING, file=sys.stderr)

@@ -1,0 +1,135 @@
+"""Tables as ``az -o table`` prints them (knack's ``tabulate(..., tablefmt="simple")``), and az's columns.
+
+The columns and cell rules are az's ``_format.py``: a missing value is a blank cell, ``STARTED`` is
+``%Y-%m-%dT%H:%M:%SZ``, ``DURATION`` is ``HH:MM:SS`` from start to finish (blank while running), ``TRIGGER``
+is the source trigger's event type, else ``Timer``, ``Image Update`` or ``Manual``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+Row = dict[str, str]
+Json = Mapping[str, Any]
+
+RUN_COLUMNS = ("RUN ID", "TASK", "PLATFORM", "STATUS", "TRIGGER", "STARTED", "DURATION")
+TASK_COLUMNS = ("NAME", "PLATFORM", "STATUS", "SOURCE REPOSITORY", "TRIGGERS")
+TOKEN_COLUMNS = ("NAME", "ROLE", "CREATED", "LAST USED")
+
+
+def format_table(rows: Sequence[Mapping[str, str]], columns: Sequence[str]) -> str:
+    """Header, a dashed rule per column, the rows; columns two spaces apart, left-aligned, no trailing blanks."""
+    cells = [[str(row.get(c, "")) for c in columns] for row in rows]
+    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()
+
+    out = [line(columns), line(["-" * w for w in widths])]
+    out += [line(r) for r in cells]
+    return "\n".join(out)
+
+
+def _get(item: Json, *path: str | int) -> Any:
+    value: Any = item
+    for key in path:
+        try:
+            value = value[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return value
+
+
+def _text(value: Any) -> str:
+    return str(value) if value else ""
+
+
+def parse_time(text: Any) -> datetime | None:
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def format_started(text: Any) -> str:
+    moment = parse_time(text)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else _text(text)
+
+
+def format_duration(start: Any, finish: Any) -> str:
+    """az's ``_get_duration``: hours may exceed 24; blank unless both ends are known."""
+    begin, end = parse_time(start), parse_time(finish)
+    if begin is None or end is None:
+        return ""
+    seconds = max(0, int((end - begin).total_seconds()))
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def platform_os(platform: Any) -> str:
+    if isinstance(platform, Mapping):
+        return _text(platform.get("os"))
+    return _text(platform).split("/", 1)[0]
+
+
+def run_trigger(run: Json) -> str:
+    event = _get(run, "sourceTrigger", "eventType")
+    if event:
+        return str(event)
+    if run.get("timerTrigger"):
+        return "Timer"
+    if run.get("imageUpdateTrigger"):
+        return "Image Update"
+    trigger = run.get("trigger")
+    return str(trigger) if isinstance(trigger, str) and trigger else "Manual"
+
+
+def run_row(run: Json) -> Row:
+    return {
+        "RUN ID": _text(run.get("runId")), "TASK": _text(run.get("task")),
+        "PLATFORM": platform_os(run.get("platform")), "STATUS": _text(run.get("status")),
+        "TRIGGER": run_trigger(run), "STARTED": format_started(run.get("startTime")),
+        "DURATION": format_duration(run.get("startTime"), run.get("finishTime")),
+    }
+
+
+def _enabled(value: Any) -> bool:
+    return isinstance(value, Mapping) and str(value.get("status", "")).lower() == "enabled"
+
+
+def task_triggers(task: Json) -> str:
+    """az's ``_get_triggers``: SOURCE, TIMER, BASE_IMAGE for the enabled ones, sorted and comma-joined."""
+    triggers = task.get("trigger") or task.get("triggers") or {}
+    if not isinstance(triggers, Mapping):
+        return ""
+    found = []
+    sources = triggers.get("sourceTriggers")
+    if isinstance(sources, list) and sources and _enabled(sources[0]):
+        found.append("SOURCE")
+    timers = triggers.get("timerTriggers")
+    if isinstance(timers, list) and any(_enabled(t) for t in timers):
+        found.append("TIMER")
+    if _enabled(triggers.get("baseImageTrigger")):
+        found.append("BASE_IMAGE")
+    return ", ".join(sorted(found))
+
+
+def task_row(task: Json) -> Row:
+    context = _get(task, "step", "context") or _get(task, "step", "contextPath") or task.get("context")
+    return {
+        "NAME": _text(task.get("name")), "PLATFORM": platform_os(task.get("platform")),
+        "STATUS": _text(task.get("status")), "SOURCE REPOSITORY": _text(context), "TRIGGERS": task_triggers(task),
+    }
+
+
+def token_row(token: Json) -> Row:
+    return {"NAME": _text(token.get("name")), "ROLE": _text(token.get("role")),
+            "CREATED": format_started(token.get("created")), "LAST USED": format_started(token.get("lastUsed"))}
+
+
+def table_of(items: Sequence[Json], row: Callable[[Json], Row], columns: Sequence[str]) -> str:
+    return format_table([row(i) for i in items], columns)
