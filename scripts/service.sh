@@ -64,7 +64,9 @@ PY
   fi
   log "creating the admin token ($SERVICE_DIR/admin.token)"
   local name="admin-$(date -u +%Y%m%d%H%M%S)"
-  (umask 077 && "$ROOT/.venv/bin/tasks-engine" token create --role admin --name "$name" >"$SERVICE_DIR/admin.token")
+  # Straight into the store (the bootstrap), even if the caller's shell points the CLI at a server.
+  (umask 077 && env -u TASKS_ENGINE_SERVER -u TASKS_ENGINE_TOKEN "$ROOT/.venv/bin/tasks-engine" token create \
+    --role admin --name "$name" >"$SERVICE_DIR/admin.token")
 }
 
 # start_component NAME COMMAND...: a new process group (setsid), output to NAME.log, pid to NAME.pid.
@@ -102,7 +104,7 @@ cmd_start() {
   start_component api "$PY" -m tasks_engine.server
   for w in "${WORKERS[@]}"; do
     if ! alive "$w"; then : >"$SERVICE_DIR/$w.log"; fi
-    start_component "$w" "$CELERY" -A workers.app worker -n "$w@%h" -c 1 -l info
+    start_component "$w" "$CELERY" -A workers.app worker -n "$w@%h" -l info
   done
   start_component beat "$CELERY" -A workers.app beat -l info -s "$SERVICE_DIR/beat-schedule" \
     --pidfile "$SERVICE_DIR/beat-celery.pid"
@@ -137,9 +139,16 @@ status_line() { # NAME PID-OR-EMPTY
   if [ -n "$2" ] && kill -0 "$2" 2>/dev/null; then echo "$1 $2 running"; else echo "$1 ${2:--} stopped"; fi
 }
 
+live_pid() { # PIDFILE PGREP-PATTERN: the pid file's pid when alive, else the first process matching the pattern
+  local pid
+  pid=$(cat "$1" 2>/dev/null || true)
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then echo "$pid"; return; fi
+  pgrep -f "$2" | head -n 1 || true
+}
+
 cmd_status() {
-  status_line redis "$(cat "$DEV_STATE/redis.pid" 2>/dev/null || pgrep -f "redis-server .*:${REDIS_PORT}" | head -n1 || true)"
-  status_line registry "$(cat "$DEV_STATE/registry.pid" 2>/dev/null || true)"
+  status_line redis "$(live_pid "$DEV_STATE/redis.pid" "redis-server .*:${REDIS_PORT}")"
+  status_line registry "$(live_pid "$DEV_STATE/registry.pid" "docker-registry serve")"
   status_line api "$(pid_of api)"
   for w in "${WORKERS[@]}"; do status_line "$w" "$(pid_of "$w")"; done
   status_line beat "$(pid_of beat)"

@@ -10,9 +10,11 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from tasks_engine.plan.model import RunPlan
+if TYPE_CHECKING:  # the CLI imports this module on every start; the plan package is not needed for that
+    from tasks_engine.plan.model import RunPlan
 
 
 def pair_value(item: str) -> str:

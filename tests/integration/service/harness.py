@@ -284,16 +284,37 @@ def service_stack(registry: str, *, settings: dict[str, Any] | None = None) -> I
     folder = Path(tempfile.mkdtemp(prefix="te-stack-", dir="/var/tmp"))
     stack = ServiceStack(folder=folder, redis=RedisServer(folder / "redis"), key=new_key(), registry=registry,
                          settings=settings or {}, api_port=free_port())
+    installation = ""
     try:
         stack.write_config()
         stack.redis.start()
         token = stack.store().create_token("admin", Role.ADMIN)
         assert token
         stack.admin_token = token
+        installation = stack.store().installation_id()
         yield stack
     finally:
         stack.stop()
+        _remove_installation_objects(installation)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _remove_installation_objects(installation: str) -> None:
+    """What a test's killed workers left on the shared daemon: this stack's objects only."""
+    if not installation:
+        return
+    with contextlib.suppress(Exception):
+        import docker
+
+        client = docker.from_env()
+        selector = {"label": f"tasks-engine.installation={installation}"}
+        for container in client.containers.list(all=True, filters=selector):
+            with contextlib.suppress(Exception):
+                container.remove(force=True)
+        for network in client.networks.list(filters=selector):
+            with contextlib.suppress(Exception):
+                network.remove()
+        client.close()
 
 
 def run_containers(docker_client: Any, run_id: str) -> list[Any]:
