@@ -22,6 +22,7 @@ from tasks_engine.api.auth import Auth
 from tasks_engine.api.deps import ApiDeps
 from tasks_engine.api.errors import ApiError, field_error
 from tasks_engine.api.strict import known_query_only
+from tasks_engine.errors import TransientError
 from tasks_engine.service.blobauth import verify_blob
 from tasks_engine.store import Role, TokenRecord
 from tasks_engine.store.blobs import DIGEST
@@ -79,6 +80,8 @@ def blobs_router(deps: ApiDeps, auth: Auth) -> APIRouter:
                 lambda: deps.blobs.put(chunks(), expected=expected, max_bytes=limit))
         except ClientDisconnect:  # the client went away mid-upload; the partial file is already deleted
             return Response(status_code=400)
+        except OSError as exc:  # the blob folder is full or unwritable: the operator's to fix, the client may retry
+            raise TransientError(f"cannot store the upload: {exc.strerror or exc}") from exc
         return JSONResponse({"digest": digest, "size": size}, status_code=201)
 
     @router.get("/blobs/{digest}", response_model=None, dependencies=[Depends(known_query_only)], responses={
@@ -94,7 +97,10 @@ def blobs_router(deps: ApiDeps, auth: Auth) -> APIRouter:
             raise ApiError(401, "missing, wrong or expired blob signature")
         if not DIGEST.fullmatch(digest):
             raise ApiError(404, f"no uploaded context {digest}")
-        handle = deps.blobs.open(digest)
+        try:
+            handle = deps.blobs.open(digest)
+        except OSError as exc:
+            raise TransientError(f"cannot read the upload: {exc.strerror or exc}") from exc
         deps.blobs.touch(digest)
         headers = {"X-Content-SHA256": digest}
         with contextlib.suppress(OSError, ValueError, AttributeError):  # a store whose handle is no file

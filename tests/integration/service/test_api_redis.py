@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from api_support import client
+from api_support import client, iter_events
 from harness import ServiceStack, wait_until
+
+from tasks_engine.api import sse
 
 pytestmark = pytest.mark.integration
 
@@ -14,7 +18,14 @@ def test_redis_down_is_503_and_the_api_recovers_when_it_returns(stack: ServiceSt
     with client(stack) as api:
         run_id = api.post("/v1/runs", json={"kind": "cmd", "cmd": "busybox true", "agentPool": "nobody"}
                           ).json()["runId"]
-        stack.redis.stop()
+        with api.stream("GET", f"/v1/runs/{run_id}/logs", params={"follow": 1}) as stream:
+            events = iter_events(stream)
+            assert next(events) == "retry:2000"
+            assert isinstance(next(events), sse.Event)  # Queued: the follower is blocked on XREAD now
+            stack.redis.stop()
+            ended = list(events)  # a follower cut off from Redis says so and ends its stream
+        assert len(ended) == 1 and isinstance(ended[0], sse.Event) and ended[0].name == "error"
+        assert json.loads(ended[0].data)["code"] == "unavailable"
         assert api.get("/healthz").status_code == 200  # the process still serves
         ready = api.get("/readyz")
         assert ready.status_code == 503 and ready.json()["error"]["code"] == "unavailable"
