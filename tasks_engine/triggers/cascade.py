@@ -11,11 +11,16 @@ poll or the run that started the chain), its generation (0 for an update nobody 
 the root and the path; its pushed outputs are updates of generation g+1 whose path ends with that task
 (:func:`output_updates`). Every :class:`RunRequest` records the update that caused it and those folded in.
 
+**Call** :func:`run_started` and :func:`finish_run` for *every* run of an indexed task (manual, commit,
+timer, cascade): any run pushes images, and a running task blocks the tasks downstream of it.
+
 **Rules for each dependant of the updated image, in order** (first match wins):
 
 1. ``disabled`` — the task or its base-image trigger is disabled;
 2. ``cycle`` — the task is already on the update's path: its own run (transitively) produced this image;
-   a *path*, not "every task run in this chain", so base → mid → app with app also on base is no cycle;
+   a *path*, not "every task run in this chain", so base → mid → app with app also on base is no cycle.
+   Also a task that lies on a cycle of the index and was already decided in this chain (same root):
+   parallel branches into one cycle would otherwise walk it once per branch;
 3. ``depth_limit`` — the run would be generation ``max_generations + 1`` or deeper (default limit 5);
 4. ``unchanged`` — the digest equals the digest the task was last built on (re-pushing an identical
    manifest triggers nothing, ACR's rule);
@@ -24,9 +29,11 @@ the root and the path; its pushed outputs are updates of generation g+1 whose pa
 6. ``coalesced`` — the task already has a run that is decided but not started: the update is folded into
    it (one run per dependant per window; the run builds the newest digest anyway, it resolves tags when it
    starts);
-7. ``deferred`` — another dependant of this update is upstream of the task (a diamond): the task waits
-   until those have finished, then runs once, after them. It is also released by their output updates
-   reaching it, and after ``defer_timeout`` whatever happens;
+7. ``deferred`` — a task upstream of it is going to rebuild or rebuilding (another dependant of this
+   update, a decided, deferred or running run — a diamond): the task waits until all of those have
+   finished (:func:`finish_run`, success or not), then runs once, after them, with every update that
+   reached it meanwhile folded in. Members of one cycle never wait for each other. ``defer_timeout``
+   releases a deferral (and forgets a run that never reported its end) whatever happens;
 8. otherwise a new run is *scheduled* ``debounce`` from now (0 = immediately): later updates within the
    window coalesce into it. :func:`due_runs` hands over the runs whose time has come.
 """
@@ -46,11 +53,13 @@ __all__ = [
     "CascadePolicy",
     "CascadeState",
     "Cause",
+    "ChainRecord",
     "Decisions",
     "Deferral",
     "ImageUpdate",
     "PendingRun",
     "RunRequest",
+    "RunningRun",
     "SuppressReason",
     "Suppressed",
     "decide",
@@ -173,6 +182,15 @@ class PendingRun:
 
 
 @dataclass(frozen=True)
+class RunningRun:
+    """A started run; ``cause`` is the causation it had gathered by then (folds included), so that its
+    outputs carry it even if the run record was written before later updates were folded in."""
+
+    started_at: datetime
+    cause: Cause | None = None
+
+
+@dataclass(frozen=True)
 class Deferral:
     task: str
     request: RunRequest
@@ -204,14 +222,28 @@ SeenKey = tuple[str, str, str]
 
 
 @dataclass(frozen=True)
+class ChainRecord:
+    """The tasks a chain (root event) has decided to rebuild so far; a cycle member rebuilds once per chain."""
+
+    tasks: frozenset[str]
+    last: datetime
+
+
+@dataclass(frozen=True)
 class CascadeState:
     pending: Mapping[str, PendingRun] = field(default_factory=dict)
     deferred: Mapping[str, Deferral] = field(default_factory=dict)
+    running: Mapping[str, RunningRun] = field(default_factory=dict)
     seen: Mapping[SeenKey, datetime] = field(default_factory=dict)
+    chains: Mapping[str, ChainRecord] = field(default_factory=dict)
     version: int = 0
 
     def pruned(self, now: datetime, ttl: timedelta) -> CascadeState:
-        return replace(self, seen={k: t for k, t in self.seen.items() if now - t < ttl})
+        return replace(
+            self,
+            seen={k: t for k, t in self.seen.items() if now - t < ttl},
+            chains={root: c for root, c in self.chains.items() if now - c.last < ttl},
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -220,7 +252,11 @@ class CascadeState:
                         for _, p in sorted(self.pending.items())],
             "deferred": [{"request": d.request.to_dict(), "waitingOn": sorted(d.waiting_on),
                           "since": d.since.isoformat()} for _, d in sorted(self.deferred.items())],
+            "running": [{"task": task, "startedAt": r.started_at.isoformat(),
+                         "cause": r.cause.to_dict() if r.cause else None} for task, r in sorted(self.running.items())],
             "seen": [[*k, t.isoformat()] for k, t in sorted(self.seen.items())],
+            "chains": [{"root": root, "tasks": sorted(c.tasks), "last": c.last.isoformat()}
+                       for root, c in sorted(self.chains.items())],
         }
 
     @classmethod
@@ -234,8 +270,15 @@ class CascadeState:
             req = RunRequest.from_dict(item["request"])
             deferred[req.task] = Deferral(req.task, req, frozenset(item["waitingOn"]),
                                           datetime.fromisoformat(item["since"]))
+        running = {
+            str(item["task"]): RunningRun(datetime.fromisoformat(item["startedAt"]),
+                                          Cause.from_dict(item["cause"]) if item.get("cause") else None)
+            for item in data.get("running", ())
+        }
         seen = {(str(a), str(b), str(c)): datetime.fromisoformat(t) for a, b, c, t in data.get("seen", ())}
-        return cls(pending, deferred, seen, int(data.get("version", 0)))
+        chains = {str(item["root"]): ChainRecord(frozenset(item["tasks"]), datetime.fromisoformat(item["last"]))
+                  for item in data.get("chains", ())}
+        return cls(pending, deferred, running, seen, chains, int(data.get("version", 0)))
 
 
 @dataclass(frozen=True)
@@ -259,7 +302,10 @@ class _Step:
     def __init__(self, state: CascadeState, now: datetime, policy: CascadePolicy) -> None:
         self.pending = dict(state.pending)
         self.deferred = dict(state.deferred)
-        self.seen = dict(state.pruned(now, policy.dedupe_ttl).seen)
+        self.running = dict(state.running)
+        pruned = state.pruned(now, policy.dedupe_ttl)
+        self.seen = dict(pruned.seen)
+        self.chains = dict(pruned.chains)
         self.version = state.version
         self.now, self.policy = now, policy
         self.queued: list[RunRequest] = []
@@ -286,7 +332,7 @@ class _Step:
         self.schedule(deferral.request)
 
     def result(self) -> Decisions:
-        state = CascadeState(self.pending, self.deferred, self.seen, self.version + 1)
+        state = CascadeState(self.pending, self.deferred, self.running, self.seen, self.chains, self.version + 1)
         return Decisions(state, tuple(self.queued), tuple(self.scheduled), tuple(self.new_deferred),
                          tuple(self.suppressed))
 
@@ -300,6 +346,9 @@ def decide(
 ) -> Decisions:
     """Apply the module's rules to every dependant of ``update.image``."""
     step = _Step(state, now, policy)
+    reach = _Reach(index)
+    root = update.cause.root_event_id
+    chain = step.chains.get(root, ChainRecord(frozenset(), now)).tasks
     candidates: list[str] = []
     for dep in index.dependants(update.image, include_disabled=True):
         task, node = dep.task, index.tasks[dep.task]
@@ -308,6 +357,8 @@ def decide(
             reason = (SuppressReason.DISABLED, "the task or its base-image trigger is disabled")
         elif task in update.cause.path:
             reason = (SuppressReason.CYCLE, "cycle: " + " → ".join((*update.cause.path, task)))
+        elif task in chain and task in reach.of(task):
+            reason = (SuppressReason.CYCLE, f"{task} is on a cycle and already rebuilt for {root}")
         elif update.cause.generation + 1 > policy.max_generations:
             reason = (SuppressReason.DEPTH_LIMIT, f"generation {update.cause.generation + 1} exceeds the limit "
                       f"of {policy.max_generations}")
@@ -319,11 +370,13 @@ def decide(
             step.suppressed.append(Suppressed(task, reason[0], reason[1], update))
         else:
             candidates.append(task)
-    reach = {t: index.reach(t) for t in candidates}
+    active = set(candidates) | set(step.pending) | set(step.running) | set(step.deferred)
+    if candidates:
+        step.chains[root] = ChainRecord(chain | set(candidates), now)
     for task in candidates:
         step.seen[(task, update.image, update.digest)] = now
         request = RunRequest(task, _run_cause(update), update)
-        blockers = frozenset(o for o in candidates if o != task and task in reach[o] and o not in reach[task])
+        blockers = frozenset(o for o in active if o != task and reach.upstream_of(o, task))
         if task in step.deferred:
             current = step.deferred[task]
             waiting = current.waiting_on | blockers
@@ -342,14 +395,30 @@ def decide(
     return step.result()
 
 
+class _Reach:
+    """``index.reach`` memoised for one step; ``upstream_of(a, b)``: a rebuild of ``a`` reaches ``b`` and not
+    the other way round (members of one cycle never wait for each other — that would deadlock)."""
+
+    def __init__(self, index: DependencyIndex) -> None:
+        self.index = index
+        self.memo: dict[str, frozenset[str]] = {}
+
+    def of(self, task: str) -> frozenset[str]:
+        if task not in self.memo:
+            self.memo[task] = self.index.reach(task)
+        return self.memo[task]
+
+    def upstream_of(self, a: str, b: str) -> bool:
+        return b in self.of(a) and a not in self.of(b)
+
+
 def _propagate_blockers(step: _Step, index: DependencyIndex, runners: Iterable[str]) -> None:
     """A task now going to run becomes a blocker of every deferral downstream of it (A → B → T with T
     deferred on A: when A's output queues B, T must now also wait for B)."""
+    reach = _Reach(index)
     for runner in runners:
-        downstream = index.reach(runner)
-        upstream = {t for t in step.deferred if runner in index.reach(t)}
         for task, deferral in list(step.deferred.items()):
-            if task != runner and task in downstream and task not in upstream:
+            if task != runner and reach.upstream_of(runner, task):
                 step.deferred[task] = replace(deferral, waiting_on=deferral.waiting_on | {runner})
 
 
@@ -365,6 +434,9 @@ def _unblock(step: _Step, finished: str) -> None:
 def due_runs(state: CascadeState, now: datetime, policy: CascadePolicy = CascadePolicy()) -> Decisions:
     """Hand over the scheduled runs whose debounce window has passed, and deferrals past their timeout."""
     step = _Step(state, now, policy)
+    for task in sorted(t for t, r in step.running.items() if now - r.started_at >= policy.defer_timeout):
+        del step.running[task]  # a run that never reported its end no longer blocks anyone
+        _unblock(step, task)
     for task in sorted(t for t, d in step.deferred.items() if now - d.since >= policy.defer_timeout):
         step.release(task)
     for task in sorted(step.pending):
@@ -375,11 +447,13 @@ def due_runs(state: CascadeState, now: datetime, policy: CascadePolicy = Cascade
     return step.result()
 
 
-def run_started(state: CascadeState, task: str) -> CascadeState:
-    """The task's decided run has started: later updates must decide a new run (it resolved its tags)."""
-    if task not in state.pending:
-        return state
-    return replace(state, pending={t: p for t, p in state.pending.items() if t != task}, version=state.version + 1)
+def run_started(state: CascadeState, task: str, now: datetime) -> CascadeState:
+    """A run of ``task`` started (whatever triggered it): later updates must decide a new run, because this
+    one resolved its base tags already; until :func:`finish_run` it blocks the tasks downstream of it."""
+    run = state.pending.get(task)
+    pending = {t: p for t, p in state.pending.items() if t != task}
+    running = {**state.running, task: RunningRun(now, run.request.cause if run is not None else None)}
+    return replace(state, pending=pending, running=running, version=state.version + 1)
 
 
 def finish_run(
@@ -401,7 +475,11 @@ def finish_run(
     :func:`~tasks_engine.triggers.index.record_build` of this run. A run with no cascade cause (manual,
     commit, timer) passes ``Cause(run_id)``: its pushes start a new chain of generation 0.
     """
-    total = Decisions(state)
+    started = state.running.get(task)
+    if started is not None and started.cause is not None:
+        cause = cause.merged(started.cause)
+    running = {t: r for t, r in state.running.items() if t != task}
+    total = Decisions(replace(state, running=running))
     for update in output_updates(task, run_id, cause, pushed):
         total = total + decide(update, index, total.state, now, policy)
     step = _Step(total.state, now, policy)

@@ -75,7 +75,7 @@ def _repo(payload: Fields, key: str = "repository") -> tuple[str, frozenset[str]
         repo.opt_text("html_url"),
         repo.opt_text("ssh_url"),
         repo.opt_text("git_url"),
-        repo.opt_text("url"),
+        # not ``url``: outside push events it is the API URL (api.github.com/repos/…), another "repository"
         where=repo.path("clone_url"),
     )
 

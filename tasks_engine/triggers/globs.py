@@ -113,7 +113,8 @@ def validate_branch_glob(pattern: str, field: str = "branch") -> str:
         raise TriggerConfigError(field, f"the branch glob is longer than {_MAX_PATTERN} characters")
     if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in text):
         raise TriggerConfigError(field, f"branch glob {pattern!r} contains whitespace or control characters")
-    bad = sorted({c for c in text if c in _REF_FORBIDDEN} - {"\\"})
+    outside_classes = re.sub(r"\[[!^]?\]?[^\]]*\]", "", text)  # '^' negates a class; only literals count
+    bad = sorted({c for c in outside_classes if c in _REF_FORBIDDEN} - {"\\"})
     if bad:
         raise TriggerConfigError(
             field, f"branch glob {pattern!r} contains {''.join(bad)!r}, which git refuses in branch names"

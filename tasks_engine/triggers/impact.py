@@ -4,14 +4,16 @@
 ``image → task`` when the task (enabled, trigger on) follows the image as a base under its trigger type,
 and ``task → task'`` when one of ``task``'s outputs is such a base of ``task'``.
 
-* **Generation** = the length of the *longest* path from the image (1 = built directly on it). A task
+* **Generation** = the length of the *longest* path from the image (1 = built directly on it), following
+  only edges out of generations below the limit. A task
   reachable by several paths rebuilds once, after everything upstream of it — base → mid → app with app also
   on base puts app in generation 2, not 1 and again 2. The runtime (:mod:`.cascade`) defers such a task so
   that it really runs once, after mid.
 * **Cycles** (A's output is B's base and B's output is A's, or a task built on its own output) are strongly
   connected components; they are reported, and their members get one generation (the cascade's cycle rule
   stops the loop at runtime).
-* Tasks past ``max_generations`` (default 5, as the runtime limit) are listed in ``beyond_limit``.
+* Tasks reachable only through more than ``max_generations`` (default 5, the runtime limit) are listed in
+  ``beyond_limit``; a task that is also reachable by a shorter path still rebuilds, in that generation.
 * Dependants whose trigger or task is disabled are listed in ``disabled`` and not followed.
 """
 
@@ -172,21 +174,26 @@ def impact(
     nodes = sorted(seen)
     components = _strongly_connected(nodes, succ)
     component_of = {member: i for i, comp in enumerate(components) for member in comp}
-    # Tarjan emits components in reverse topological order: walk them backwards for longest paths.
-    level: dict[int, int] = {}
+    # Tarjan emits components in reverse topological order: walk them backwards for longest paths. An edge
+    # is followed only from a generation below the limit (the runtime's depth rule); a task none of whose
+    # incoming edges is followed is beyond the limit and does not rebuild.
+    level: dict[int, int | None] = {
+        i: 1 if any(m in roots for m in comp) else None for i, comp in enumerate(components)
+    }
     for i in reversed(range(len(components))):
-        level.setdefault(i, 1 if any(m in roots for m in components[i]) else 0)
-    for i in reversed(range(len(components))):
+        current = level[i]
+        if current is None or current >= max_generations:
+            continue
         for member in components[i]:
             for nxt in succ.get(member, frozenset()):
                 j = component_of[nxt]
                 if j != i:
-                    level[j] = max(level[j], level[i] + 1)
+                    level[j] = max(level[j] or 0, current + 1)
     by_generation: dict[int, list[ImpactedTask]] = {}
     beyond: list[str] = []
     for task in nodes:
         generation = level[component_of[task]]
-        if generation > max_generations:
+        if generation is None:
             beyond.append(task)
             continue
         by_generation.setdefault(generation, []).append(ImpactedTask(task, generation, tuple(sorted(via[task]))))

@@ -164,6 +164,14 @@ class DependencyIndex:
     """All tasks' entries, by task name."""
 
     tasks: Mapping[str, TaskNode] = field(default_factory=dict)
+    _by_base: Mapping[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_base: dict[str, list[str]] = {}
+        for name in sorted(self.tasks):
+            for image in self.tasks[name].bases:
+                by_base.setdefault(image, []).append(name)
+        object.__setattr__(self, "_by_base", {image: tuple(names) for image, names in by_base.items()})
 
     def node(self, task: str) -> TaskNode | None:
         return self.tasks.get(task)
@@ -179,7 +187,7 @@ class DependencyIndex:
     ) -> tuple[Dependant, ...]:
         """Tasks that rebuild when ``image`` changes, sorted by name (see :func:`dependants`)."""
         out: list[Dependant] = []
-        for name in sorted(self.tasks):
+        for name in self._by_base.get(image, ()):
             node = self.tasks[name]
             edge = node.edge(image, trigger_type)
             if edge is not None and (include_disabled or node.triggerable):

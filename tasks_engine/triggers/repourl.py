@@ -37,6 +37,7 @@ _SCHEME_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
 _SCP_RE = re.compile(r"^(?:(?P<user>[^@/\s]+)@)?(?P<host>\[[0-9a-fA-F:.]+\]|[^:/\s\[\]]+):(?P<path>.*)$")
 _HOST_RE = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$")
 _IPV6_RE = re.compile(r"^\[[0-9a-f:.]+\]$")
+_DOTTED_HOST_RE = re.compile(r"^[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+\.?$")
 _USERINFO_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@?#]*@")
 _SSH_SCHEMES = frozenset({"ssh", "git+ssh", "ssh+git", "git"})
 _HTTP_DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -83,7 +84,7 @@ def _split(url: str, text: str) -> _Parts:
     if scp is not None and not scp.group("path").startswith("//"):
         return _Parts(scp.group("host"), None, scp.group("path").partition("?")[0])
     host, slash, path = text.partition("/")
-    if slash and ("." in host or host.lower() == "localhost") and ":" not in host:
+    if slash and (_DOTTED_HOST_RE.fullmatch(host) or host.lower() == "localhost"):
         return _Parts(host, None, path.partition("?")[0])
     raise _fail(url, "not a remote git repository URL (expected https://host/org/repo or git@host:org/repo)")
 
