@@ -25,7 +25,7 @@ per-occurrence claim that makes one run per occurrence however many schedulers t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -172,20 +172,25 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+def _iterate(schedule: CronSchedule, after: datetime, horizon_years: int = 50) -> Iterator[datetime]:
+    """Occurrences strictly after ``after``, ascending, from one croniter (building one per step is slow)."""
+    it = croniter(schedule.canonical, _utc(after), day_or=False, max_years_between_matches=horizon_years)
+    while True:
+        try:
+            result = it.get_next(datetime)
+        except Exception as exc:  # CroniterBadDateError: nothing matches within the horizon
+            if type(exc).__name__.startswith("Croniter"):
+                return
+            raise
+        if not isinstance(result, datetime):
+            return
+        yield result.astimezone(UTC)
+
+
 def next_fire(schedule: CronSchedule, after: datetime, *, horizon_years: int = 50) -> datetime | None:
     """The first occurrence strictly after ``after`` (UTC), or None if none within ``horizon_years``
     (``0 0 30 Feb *`` never fires; validation refuses such schedules)."""
-    start = _utc(after)
-    try:
-        it = croniter(schedule.canonical, start, day_or=False, max_years_between_matches=horizon_years)
-        result = it.get_next(datetime)
-    except Exception as exc:  # croniter raises CroniterBadDateError when nothing matches within the horizon
-        if type(exc).__name__.startswith("Croniter"):
-            return None
-        raise
-    if not isinstance(result, datetime):
-        return None
-    return result.astimezone(UTC)
+    return next(_iterate(schedule, after, horizon_years), None)
 
 
 def occurrences_between(
@@ -194,12 +199,12 @@ def occurrences_between(
     """Occurrences in ``(start, end]``; raises ``ValueError`` past ``limit`` (a window of years)."""
     begin, finish = _utc(start), _utc(end)
     out: list[datetime] = []
-    current = next_fire(schedule, begin)
-    while current is not None and current <= finish:
-        out.append(current)
+    for occurrence in _iterate(schedule, begin):
+        if occurrence > finish:
+            break
+        out.append(occurrence)
         if len(out) > limit:
             raise ValueError(f"more than {limit} occurrences between {begin} and {finish}")
-        current = next_fire(schedule, current)
     return out
 
 
