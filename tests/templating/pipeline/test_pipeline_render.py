@@ -434,3 +434,19 @@ def test_alias_source_errors_point_at_the_src_entry(run: RunInfo) -> None:
         render(text, run, load_alias_source=missing)
     assert info.value.problems[0].line == 5
     assert "failed to read alias source 'broken.yaml'" in info.value.problems[0].message
+
+
+def test_version_below_a_leading_template_action_turns_aliases_on(run: RunInfo) -> None:
+    """A real file shape: a template action first, ``version: v1.1.0`` under it (acr-builder #687 scans every
+    line), so ``$Registry`` and command aliases expand as on ACR."""
+    text = (
+        "{{ $tag := .Run.ID }}\n"
+        "version: v1.1.0\n"
+        "steps:\n"
+        "  - build: -t $Registry/hello:{{ $tag }} .\n"
+        "  - cmd: bash echo done\n"
+    )
+    result = render(text, run)
+    assert result.aliases_enabled
+    assert result.version == "v1.1.0"
+    assert "-t myreg.azurecr.io/hello:ab1 ." in result.text
