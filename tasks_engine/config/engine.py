@@ -7,6 +7,7 @@ file must not be able to grant itself ``--privileged``; the operator opts in her
 allowPrivileged: false        # refuse `privileged: true` steps unless set
 mountDockerSocket: false      # ACR mounts /var/run/docker.sock into every step; we do not by default
 allowHostNetwork: false       # refuse `network: host` (steps and builds) unless set; ACR allows it
+allowHostMounts: false        # refuse `-v /host/path:/x` in a cmd's docker run options unless set
 stateRoot: /var/tmp/tasks-engine   # run workspaces and secret files live under here
 maxParallel: null             # cap on parallel steps (null: none, like ACR)
 imageAliases:                 # override the targets of $acr, $az, $bash, $curl, $cssc
@@ -36,6 +37,7 @@ class EngineConfig:
     allow_privileged: bool = False
     mount_docker_socket: bool = False
     allow_host_network: bool = False
+    allow_host_mounts: bool = False
     state_root: Path = DEFAULT_STATE_ROOT
     max_parallel: int | None = None
     image_aliases: dict[str, str] = field(default_factory=dict)
@@ -57,7 +59,7 @@ def engine_config_from(config: ConfigData) -> EngineConfig:
     if not config.where:
         return EngineConfig()
     known = {"allowPrivileged", "mountDockerSocket", "stateRoot", "maxParallel", "imageAliases", "registries",
-             "templateEnv", "allowHostNetwork", "service"}
+             "templateEnv", "allowHostNetwork", "allowHostMounts", "service"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise UsageError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
@@ -75,6 +77,7 @@ def engine_config_from(config: ConfigData) -> EngineConfig:
         allow_privileged=bool(expect(data, "allowPrivileged", bool, where)),
         mount_docker_socket=bool(expect(data, "mountDockerSocket", bool, where)),
         allow_host_network=bool(expect(data, "allowHostNetwork", bool, where)),
+        allow_host_mounts=bool(expect(data, "allowHostMounts", bool, where)),
         state_root=Path(state_root) if state_root else DEFAULT_STATE_ROOT,
         max_parallel=expect(data, "maxParallel", int, where),
         image_aliases={str(k): str(v) for k, v in aliases.items()},

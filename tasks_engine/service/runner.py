@@ -232,6 +232,7 @@ class PreparedRun:
                 allow_privileged=self.engine.allow_privileged,
                 mount_docker_socket=self.engine.mount_docker_socket,
                 allow_host_network=self.engine.allow_host_network,
+                allow_host_mounts=self.engine.allow_host_mounts,  # builds branch (issue #8)
             ),
             workspace=self.context.path,
             credentials=self.credentials,

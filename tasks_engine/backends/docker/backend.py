@@ -163,7 +163,7 @@ class DockerBackend:
             plan,
             "container",
             lambda: api.containers(all=True, filters=filters),
-            lambda c: api.remove_container(c["Id"], force=True),
+            lambda c: api.remove_container(c["Id"], force=True, v=True),
             lambda c: c.get("Names") or c["Id"],
         )
         created = list(self._ctx.created_networks) if self._ctx else []

@@ -44,7 +44,7 @@ class BuildPaths:
         self.dockerfile: str | None
         if self.remote:
             self.context = build.context
-            self.dockerfile = None if build.dockerfile == DEFAULT_DOCKERFILE else build.dockerfile
+            self.dockerfile = build.dockerfile
             return
         context_in_container = resolve_in_workdir(workdir, build.context)
         mount = ctx.options.workspace_mount
@@ -63,7 +63,9 @@ class BuildPaths:
         if ignore.is_symlink() and real_inside(ctx.workspace, ignore) is None:
             raise StepConfigError(f"{context_in_container}/.dockerignore is a symlink that leads outside {mount}")
         self.context = str(real_context)
-        if build.dockerfile == DEFAULT_DOCKERFILE:
+        # Only the default Dockerfile lives in the context; docker resolves an explicit -f against the working
+        # directory (so `-f Dockerfile ./sub` builds ./Dockerfile, not ./sub/Dockerfile).
+        if build.dockerfile is None:
             file_in_container = posixpath.join(context_in_container, DEFAULT_DOCKERFILE)
             dockerfile = real_context / DEFAULT_DOCKERFILE
         else:

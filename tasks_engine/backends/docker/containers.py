@@ -28,6 +28,7 @@ from tasks_engine.backends.docker.names import LABEL_RUN_ID, container_name
 from tasks_engine.backends.docker.netpolicy import resolve_network
 from tasks_engine.backends.docker.options import PRIVILEGED_REFUSED
 from tasks_engine.backends.docker.pull import ensure_image
+from tasks_engine.backends.docker.runoptions import run_settings
 from tasks_engine.backends.docker.spec import (
     Bind,
     ContainerSpec,
@@ -59,6 +60,10 @@ def container_spec(ctx: RunContext, step: StepSpec) -> ContainerSpec:
         binds.append(Bind(folder, mount.mount_path, read_only=True))
     exposed, port_bindings = parse_ports(step.ports, step.expose)
     network = resolve_network(ctx, step.network)
+    settings = run_settings(step.run_options, opts)
+    aliases = aliases_for(network, step.id)
+    if aliases:
+        aliases += [a for a in settings.aliases if a not in aliases]
     return ContainerSpec(
         image=step.image,
         command=list(step.args),
@@ -71,10 +76,14 @@ def container_spec(ctx: RunContext, step: StepSpec) -> ContainerSpec:
         exposed=exposed,
         port_bindings=port_bindings,
         network=network,
-        aliases=aliases_for(network, step.id),
+        aliases=aliases,
         privileged=step.privileged,
         isolation=step.isolation,
         nano_cpus=nano_cpus(step.cpus),
+        host_extra=settings.host,
+        create_extra=settings.create,
+        extra_binds=settings.binds,
+        anonymous_volumes=settings.volumes,
     )
 
 
@@ -87,10 +96,14 @@ def _create(ctx: RunContext, spec: ContainerSpec, name: str) -> str:
         network_mode=spec.network,
         isolation=spec.isolation,
         nano_cpus=spec.nano_cpus,
+        binds=spec.extra_binds or None,
+        **spec.host_extra,
     )
     networking = None
     if spec.aliases and spec.network:
         networking = api.create_networking_config({spec.network: api.create_endpoint_config(aliases=spec.aliases)})
+    create = dict(spec.create_extra)
+    labels = {**create.pop("labels", {}), **spec.labels}  # the run's labels win: cleanup depends on them
     created = api.create_container(
         spec.image,
         command=spec.command or None,
@@ -98,11 +111,13 @@ def _create(ctx: RunContext, spec: ContainerSpec, name: str) -> str:
         environment=spec.environment,
         user=spec.user,
         working_dir=spec.working_dir,
-        labels=spec.labels,
+        labels=labels,
         name=name,
         ports=spec.exposed or None,
+        volumes=spec.anonymous_volumes or None,
         host_config=host_config,
         networking_config=networking,
+        **create,
     )
     return str(created["Id"])
 
@@ -125,7 +140,7 @@ def _create_named(ctx: RunContext, spec: ContainerSpec, step_id: str, attempt: i
 
 def _remove(ctx: RunContext, container_id: str) -> None:
     with contextlib.suppress(docker.errors.APIError):
-        ctx.api.remove_container(container_id, force=True)
+        ctx.api.remove_container(container_id, force=True, v=True)  # anonymous volumes (-v /path) too
 
 
 class _OutputPump:

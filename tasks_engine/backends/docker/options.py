@@ -29,6 +29,8 @@ class BackendOptions:
     # ``network: host`` (steps and builds) shares the worker's network stack: its loopback services (the
     # broker, a local registry, other runs' published ports). ACR allows it; here the operator opts in.
     allow_host_network: bool = False
+    # ``-v /host/path:/x`` (and ``--mount type=bind``) in a cmd's docker run options: the worker's own files.
+    allow_host_mounts: bool = False
     docker_socket_path: str = "/var/run/docker.sock"
     # ACR's conventions (spec §4.6): the shared workspace and a per-run home with HOME pointing at it.
     workspace_mount: str = "/workspace"
