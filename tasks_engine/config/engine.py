@@ -13,6 +13,12 @@ maxParallel: null             # cap on parallel steps (null: none, like ACR)
 imageAliases:                 # override the targets of $acr, $az, $bash, $curl, $cssc
   bash: 127.0.0.1:5000/tasks-engine/busybox:latest
 templateEnv: [BUILD_NUMBER]   # host environment variables `{{ env "X" }}` / `expandenv` may read (default: none)
+egress:                       # what runs may fetch (alias src, contexts, --values URLs); see tasks_engine/egress
+  allow: []                   #   CIDRs, addresses, host names or *.domain that are always allowed
+  deny: []                    #   ... that are always refused (checked first)
+  allowLoopback: true         #   127.0.0.0/8, ::1 (a local registry or git server)
+  allowPrivate: true          #   10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7
+                              #   link-local and cloud metadata (169.254.0.0/16, fe80::/10, ...) are always refused
 registries:                   # credentials used for pull and push, per registry
   - registry: registry.example.com
     username: robot
@@ -27,6 +33,7 @@ from pathlib import Path
 
 from tasks_engine.config.filedata import ConfigData, expect, read_config_file
 from tasks_engine.credentials import RegistryCredential
+from tasks_engine.egress import DEFAULT_POLICY, EgressPolicy
 from tasks_engine.errors import UsageError
 
 DEFAULT_STATE_ROOT = Path("/var/tmp/tasks-engine")
@@ -45,6 +52,7 @@ class EngineConfig:
     # Sprig's env/expandenv would otherwise hand any task file the worker's whole environment (cloud keys,
     # CI tokens); the operator names what templates may see.
     template_env: tuple[str, ...] = ()
+    egress: EgressPolicy = DEFAULT_POLICY
     source: str = ""
 
     @property
@@ -59,7 +67,7 @@ def engine_config_from(config: ConfigData) -> EngineConfig:
     if not config.where:
         return EngineConfig()
     known = {"allowPrivileged", "mountDockerSocket", "stateRoot", "maxParallel", "imageAliases", "registries",
-             "templateEnv", "allowHostNetwork", "allowHostMounts", "service"}
+             "templateEnv", "allowHostNetwork", "allowHostMounts", "egress", "service"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise UsageError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
@@ -83,8 +91,33 @@ def engine_config_from(config: ConfigData) -> EngineConfig:
         image_aliases={str(k): str(v) for k, v in aliases.items()},
         registries=registries,
         template_env=tuple(template_env),
+        egress=_egress(expect(data, "egress", dict, where) or {}, where),
         source=where,
     )
+
+
+def _egress(data: dict[str, object], where: str) -> EgressPolicy:
+    unknown = sorted(set(data) - {"allow", "deny", "allowLoopback", "allowPrivate"})
+    if unknown:
+        raise UsageError(f"{where}: unknown egress key(s) {', '.join(unknown)}; known: allow, deny, allowLoopback, "
+                         "allowPrivate")
+    lists = {}
+    for key in ("allow", "deny"):
+        value = data.get(key) or []
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise UsageError(f"{where}: egress.{key} must be a list of CIDRs, addresses or host names")
+        lists[key] = tuple(value)
+    flags = {}
+    for key in ("allowLoopback", "allowPrivate"):
+        value = data.get(key, True)
+        if not isinstance(value, bool):
+            raise UsageError(f"{where}: egress.{key} must be true or false")
+        flags[key] = value
+    try:
+        return EgressPolicy(allow=lists["allow"], deny=lists["deny"], allow_loopback=flags["allowLoopback"],
+                            allow_private=flags["allowPrivate"])
+    except UsageError as exc:
+        raise UsageError(f"{where}: {exc}") from exc
 
 
 def load_config(explicit: str | None = None) -> EngineConfig:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from tasks_engine.egress import DEFAULT_POLICY, EgressPolicy
 
 PRIVILEGED_REFUSED = "privileged steps are disabled by the engine configuration (set allowPrivileged: true)"
 HOST_NETWORK_REFUSED = (
@@ -42,3 +44,13 @@ class BackendOptions:
     push_backoff_cap: float = 5.0
     # How long to wait for the rest of a container's output after it exited.
     log_drain_timeout: float = 5.0
+    # BuildKit builds run the docker CLI that ships with the engine (Debian's docker.io 20.10), never a shell.
+    docker_cli: str = "/usr/bin/docker"
+    # Build every step with BuildKit unless it sets DOCKER_BUILDKIT=0 (ACR: classic unless DOCKER_BUILDKIT=1).
+    buildkit_default: bool = False
+    # ``# syntax=`` frontend image -> a mirror image, or "builtin" for the daemon's own Dockerfile frontend.
+    buildkit_frontends: dict[str, str] = field(default_factory=dict)
+    # What remote build contexts (git, tarball URLs in a build string) may be fetched from.
+    egress: EgressPolicy = DEFAULT_POLICY
+    # Keep the daemon's build cache under this many bytes after builds (None: leave it to the operator).
+    build_cache_max_bytes: int | None = None
