@@ -19,6 +19,11 @@ egress:                       # what runs may fetch (alias src, contexts, --valu
   allowLoopback: true         #   127.0.0.0/8, ::1 (a local registry or git server)
   allowPrivate: true          #   10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7
                               #   link-local and cloud metadata (169.254.0.0/16, fe80::/10, ...) are always refused
+buildkit: false               # true: build every step with BuildKit unless its env sets DOCKER_BUILDKIT=0
+buildkitFrontends:            # `# syntax=` images -> a mirror, or `builtin` (the daemon's own frontend)
+  docker/dockerfile:1: builtin
+dockerCli: /usr/bin/docker    # the docker CLI BuildKit builds and manifest lists run (Debian's docker.io)
+buildCacheMaxBytes: 20GiB     # after builds, prune the daemon's build cache down to this (null: never)
 registries:                   # credentials used for pull and push, per registry
   - registry: registry.example.com
     username: robot
@@ -32,11 +37,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tasks_engine.config.filedata import ConfigData, expect, read_config_file
+from tasks_engine.config.service import parse_size
 from tasks_engine.credentials import RegistryCredential
 from tasks_engine.egress import DEFAULT_POLICY, EgressPolicy
 from tasks_engine.errors import UsageError
 
 DEFAULT_STATE_ROOT = Path("/var/tmp/tasks-engine")
+DEFAULT_DOCKER_CLI = "/usr/bin/docker"
+#: Workers keep Docker's build cache between runs (fast repeated builds) but bound it (docs/performance.md).
+DEFAULT_BUILD_CACHE_MAX_BYTES = 20 << 30
 
 
 @dataclass(frozen=True)
@@ -53,6 +62,10 @@ class EngineConfig:
     # CI tokens); the operator names what templates may see.
     template_env: tuple[str, ...] = ()
     egress: EgressPolicy = DEFAULT_POLICY
+    buildkit_default: bool = False
+    buildkit_frontends: dict[str, str] = field(default_factory=dict)
+    docker_cli: str = DEFAULT_DOCKER_CLI
+    build_cache_max_bytes: int | None = DEFAULT_BUILD_CACHE_MAX_BYTES
     source: str = ""
 
     @property
@@ -67,7 +80,8 @@ def engine_config_from(config: ConfigData) -> EngineConfig:
     if not config.where:
         return EngineConfig()
     known = {"allowPrivileged", "mountDockerSocket", "stateRoot", "maxParallel", "imageAliases", "registries",
-             "templateEnv", "allowHostNetwork", "allowHostMounts", "egress", "service"}
+             "templateEnv", "allowHostNetwork", "allowHostMounts", "egress", "buildkit", "buildkitFrontends",
+             "dockerCli", "buildCacheMaxBytes", "service"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise UsageError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
@@ -92,8 +106,24 @@ def engine_config_from(config: ConfigData) -> EngineConfig:
         registries=registries,
         template_env=tuple(template_env),
         egress=_egress(expect(data, "egress", dict, where) or {}, where),
+        buildkit_default=bool(expect(data, "buildkit", bool, where)),
+        buildkit_frontends={str(k): str(v) for k, v in (expect(data, "buildkitFrontends", dict, where) or {}).items()},
+        docker_cli=expect(data, "dockerCli", str, where) or DEFAULT_DOCKER_CLI,
+        build_cache_max_bytes=_cache_bound(data, where),
         source=where,
     )
+
+
+def _cache_bound(data: dict[str, object], where: str) -> int | None:
+    if "buildCacheMaxBytes" not in data:
+        return DEFAULT_BUILD_CACHE_MAX_BYTES
+    value = data["buildCacheMaxBytes"]
+    if value is None:
+        return None
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        raise UsageError(f"{where}: buildCacheMaxBytes: {exc}") from exc
 
 
 def _egress(data: dict[str, object], where: str) -> EgressPolicy:

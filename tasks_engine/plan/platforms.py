@@ -48,6 +48,16 @@ def split_platforms(text: str | None) -> list[str]:
     return list(dict.fromkeys(normalize_platform(p) for p in text.split(",") if p.strip()))
 
 
+def platform_args(target: str, build: str) -> dict[str, str]:
+    """The build arguments BuildKit sets for a build on ``build`` for ``target`` (``TARGETARCH=arm64``...)."""
+    out: dict[str, str] = {}
+    for prefix, platform in (("TARGET", normalize_platform(target)), ("BUILD", normalize_platform(build))):
+        os_name, arch, *variant = platform.split("/")
+        out |= {f"{prefix}PLATFORM": platform, f"{prefix}OS": os_name, f"{prefix}ARCH": arch,
+                f"{prefix}VARIANT": variant[0] if variant else ""}
+    return out
+
+
 def queue_name(platform: str) -> str:
     """The queue of hosts that run ``platform`` natively: ``runs.linux-arm64``, ``runs.linux-arm-v7``."""
     return f"{QUEUE_PREFIX}.{normalize_platform(platform).replace('/', '-')}"

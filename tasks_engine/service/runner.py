@@ -259,7 +259,13 @@ class PreparedRun:
                 allow_privileged=self.engine.allow_privileged,
                 mount_docker_socket=self.engine.mount_docker_socket,
                 allow_host_network=self.engine.allow_host_network,
-                allow_host_mounts=self.engine.allow_host_mounts,  # builds branch (issue #8)
+                # builds branch (issue #8): run options, BuildKit, remote build contexts, build cache bound
+                allow_host_mounts=self.engine.allow_host_mounts,
+                buildkit_default=self.engine.buildkit_default,
+                buildkit_frontends=dict(self.engine.buildkit_frontends),
+                docker_cli=self.engine.docker_cli,
+                egress=self.engine.egress,
+                build_cache_max_bytes=self.engine.build_cache_max_bytes,
             ),
             workspace=self.context.path,
             credentials=self.credentials,

@@ -48,7 +48,7 @@ def test_loopback_and_private_can_be_denied() -> None:
 def test_deny_wins_then_allow_opens() -> None:
     policy = EgressPolicy(allow=("169.254.10.0/24", "git.internal"), deny=("10.0.0.0/8", "*.evil.example"))
     assert policy.check_host("169.254.10.5", 80, what="x") == ["169.254.10.5"]
-    with pytest.raises(EgressRefused, match="egress.deny entry '10.0.0.0/8'"):
+    with pytest.raises(EgressRefused, match=r"egress.deny entry '10.0.0.0/8'"):
         policy.check_host("10.9.9.9", 80, what="x")
     with pytest.raises(EgressRefused, match=r"egress.deny entry '\*.evil.example'"):
         policy.check_host("a.evil.example", 80, what="x")
@@ -57,7 +57,7 @@ def test_deny_wins_then_allow_opens() -> None:
 def test_every_dns_answer_is_checked() -> None:
     answers = {"rebind.example": ["203.0.113.7", "169.254.169.254"], "ok.example": ["203.0.113.8"]}
     policy = EgressPolicy(resolver=lambda host, port: answers[host])
-    with pytest.raises(EgressRefused, match="rebind.example resolves to 169.254.169.254"):
+    with pytest.raises(EgressRefused, match=r"rebind.example resolves to 169.254.169.254"):
         policy.check_host("rebind.example", 80, what="x")
     assert policy.check_host("ok.example", 443, what="x") == ["203.0.113.8"]
 
@@ -99,12 +99,12 @@ def server() -> Iterator[str]:
 
 def test_redirects_are_followed_and_rechecked(server: str) -> None:
     assert fetch_bytes(f"{server}/same", policy=DEFAULT_POLICY, timeout=5, max_bytes=100) == b"fine"
-    with pytest.raises(EgressRefused, match="169.254.169.254"):
+    with pytest.raises(EgressRefused, match=r"169.254.169.254"):
         fetch_bytes(f"{server}/meta", policy=DEFAULT_POLICY, timeout=5, max_bytes=100)
 
 
 def test_refused_before_connecting_to_loopback_when_denied(server: str) -> None:
-    with pytest.raises(EgressRefused, match="egress.deny"):
+    with pytest.raises(EgressRefused, match=r"egress.deny"):
         fetch_bytes(f"{server}/ok", policy=EgressPolicy(deny=("127.0.0.0/8",)), timeout=5, max_bytes=100)
 
 

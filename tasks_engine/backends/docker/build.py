@@ -24,6 +24,7 @@ from typing import Any
 
 import docker.errors
 
+from tasks_engine.backends.docker.buildcache import prune_build_cache
 from tasks_engine.backends.docker.buildkit import (
     BuildkitInputs,
     buildkit_build,
@@ -52,7 +53,7 @@ from tasks_engine.deps.errors import DockerfileError
 from tasks_engine.deps.features import DockerfileFeatures, scan_features
 from tasks_engine.egress import EgressRefused
 from tasks_engine.plan.model import BuildSpec, StepSpec
-from tasks_engine.plan.platforms import PlatformError, queue_name, split_platforms
+from tasks_engine.plan.platforms import PlatformError, platform_args, queue_name, split_platforms
 from tasks_engine.plan.refs import normalize_push_ref
 from tasks_engine.runtime.backend import AttemptResult, LogWriter
 from tasks_engine.source import ContextError, ContextKind, materialize_context, parse_context
@@ -153,10 +154,10 @@ def choose_builder(build: BuildSpec, features: DockerfileFeatures, *, default_bu
     return BuilderChoice(False, "classic builder (ACR's default)")
 
 
-def _check_emulation(platforms: list[str]) -> None:
+def _check_emulation(platforms: list[str], binfmt_dir: Path) -> None:
     host = host_platform()
     if os.environ.get("DOCKER_HOST", "unix://").startswith("unix://"):
-        missing = [p for p in platforms if p != host and p not in emulated_platforms()]
+        missing = [p for p in platforms if p != host and p not in emulated_platforms(binfmt_dir)]
         if missing:
             raise StepConfigError(f"building for {missing[0]} on this {host} host needs emulation: "
                                   + INSTALL_HINT.format(queue=queue_name(missing[0])))
@@ -181,24 +182,29 @@ def run_build(ctx: RunContext, step: StepSpec, *, log: LogWriter, stop: threadin
     except (StepConfigError, PlatformError) as exc:
         return AttemptResult(ok=False, error=f"build failed: {exc}")
     build_args = resolve_build_args(build.build_args, step.env)
+    features = _scan(paths)
+    try:
+        choice = choose_builder(build, features, default_buildkit=ctx.options.buildkit_default,
+                                platforms=platforms, file=paths.dockerfile_shown)
+    except StepConfigError as exc:
+        return AttemptResult(ok=False, error=f"build failed: {exc}")
     dependencies: list[dict[str, Any]] = []
     if os.path.isfile(paths.dockerfile):
+        # BuildKit sets TARGETARCH & co. itself; the scan sees the values of the (first) target platform.
+        scan_args = {**platform_args(platforms[0] if platforms else host_platform(), host_platform()), **build_args}
         dependencies, scan_error = dependency_report(
             Path(paths.dockerfile),
             tags=build.tags,
-            build_args=build_args,
+            build_args=scan_args if choice.buildkit else build_args,
             target=build.target,
             context=Path(paths.context),
             commit=ctx.source_commit,
         )
         if scan_error:
             return AttemptResult(ok=False, error=f"failed to scan dependencies: {scan_error}")
-    features = _scan(paths)
     try:
-        choice = choose_builder(build, features, default_buildkit=ctx.options.buildkit_default,
-                                platforms=platforms, file=paths.dockerfile_shown)
         if platforms:
-            _check_emulation(platforms)
+            _check_emulation(platforms, ctx.options.binfmt_dir)
         if build.cache == "enabled" and not build.cache_ref:
             log("error creating build cache command: the build names no tag with a registry and the run has no "
                 "--registry; building without the registry cache\n")
@@ -215,6 +221,7 @@ def run_build(ctx: RunContext, step: StepSpec, *, log: LogWriter, stop: threadin
         return AttemptResult(ok=False, error=f"build failed: {reason(exc)}")
     if result.ok:
         result = replace(result, dependencies=dependencies, platforms=platforms or [host_platform()])
+        prune_build_cache(ctx.api, max_bytes=ctx.options.build_cache_max_bytes)
     return result
 
 

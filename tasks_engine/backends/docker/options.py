@@ -54,3 +54,5 @@ class BackendOptions:
     egress: EgressPolicy = DEFAULT_POLICY
     # Keep the daemon's build cache under this many bytes after builds (None: leave it to the operator).
     build_cache_max_bytes: int | None = None
+    # Where the kernel lists registered binary formats (QEMU emulation); a test points it elsewhere.
+    binfmt_dir: Path = Path("/proc/sys/fs/binfmt_misc")
