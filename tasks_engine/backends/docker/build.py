@@ -154,9 +154,10 @@ def choose_builder(build: BuildSpec, features: DockerfileFeatures, *, default_bu
     return BuilderChoice(False, "classic builder (ACR's default)")
 
 
-def _check_emulation(platforms: list[str], binfmt_dir: Path) -> None:
+def _check_emulation(platforms: list[str], binfmt_dir: Path, docker_host: str | None) -> None:
+    """Only for a daemon on this host (a unix socket): a remote daemon's emulation is its own business."""
     host = host_platform()
-    if os.environ.get("DOCKER_HOST", "unix://").startswith("unix://"):
+    if (docker_host or os.environ.get("DOCKER_HOST") or "unix://").startswith("unix://"):
         missing = [p for p in platforms if p != host and p not in emulated_platforms(binfmt_dir)]
         if missing:
             raise StepConfigError(f"building for {missing[0]} on this {host} host needs emulation: "
@@ -204,7 +205,7 @@ def run_build(ctx: RunContext, step: StepSpec, *, log: LogWriter, stop: threadin
             return AttemptResult(ok=False, error=f"failed to scan dependencies: {scan_error}")
     try:
         if platforms:
-            _check_emulation(platforms, ctx.options.binfmt_dir)
+            _check_emulation(platforms, ctx.options.binfmt_dir, ctx.options.docker_host)
         if build.cache == "enabled" and not build.cache_ref:
             log("error creating build cache command: the build names no tag with a registry and the run has no "
                 "--registry; building without the registry cache\n")

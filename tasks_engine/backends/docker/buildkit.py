@@ -188,9 +188,9 @@ def buildkit_build(
             argv += ["--secret", f"id={secret_id},src={path}"]
         argv.append(inputs.context)
         config = docker_config(work / "config", ctx.credentials)
+        cli_env = cli_environment(config, {"DOCKER_BUILDKIT": "1", **env}, docker_host=ctx.options.docker_host)
         try:
-            done = run_cli(argv, env=cli_environment(config, {"DOCKER_BUILDKIT": "1", **env}), cwd=work, log=log,
-                           stop=stop, poll=ctx.options.poll_interval)
+            done = run_cli(argv, env=cli_env, cwd=work, log=log, stop=stop, poll=ctx.options.poll_interval)
         except CliMissing as exc:
             return AttemptResult(ok=False, error=f"build failed: BuildKit builds need the docker CLI at {exc}; "
                                                  "install docker.io (scripts/setup.sh does) or set dockerCli")

@@ -57,12 +57,15 @@ def docker_config(folder: Path, credentials: Sequence[RegistryCredential]) -> Pa
     return folder
 
 
-def cli_environment(config_dir: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Only what the CLI needs; ``DOCKER_HOST`` and friends follow the SDK client's own (``docker.from_env``)."""
+def cli_environment(config_dir: Path, extra: Mapping[str, str] | None = None, *,
+                    docker_host: str | None = None) -> dict[str, str]:
+    """Only what the CLI needs; the daemon is the SDK client's (``docker_host``, else ``DOCKER_HOST`` & co.)."""
     env = {"PATH": _PATH, "HOME": str(config_dir), "DOCKER_CONFIG": str(config_dir), "LANG": "C.UTF-8"}
     for name in ("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "DOCKER_API_VERSION"):
         if os.environ.get(name):
             env[name] = os.environ[name]
+    if docker_host:
+        env["DOCKER_HOST"] = docker_host
     env.update(extra or {})
     return env
 

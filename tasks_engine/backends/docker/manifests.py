@@ -40,7 +40,8 @@ def push_manifest_list(
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     try:
-        env = cli_environment(docker_config(work / "config", ctx.credentials), {"DOCKER_CLI_EXPERIMENTAL": "enabled"})
+        env = cli_environment(docker_config(work / "config", ctx.credentials), {"DOCKER_CLI_EXPERIMENTAL": "enabled"},
+                              docker_host=ctx.options.docker_host)
         insecure = ["--insecure"] if _plain_http(registry_of(ref)) else []
         cli = ctx.options.docker_cli
         steps = [[cli, "manifest", "create", *insecure, ref, *(p_ref for _, p_ref in entries)],

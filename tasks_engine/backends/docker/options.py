@@ -44,6 +44,8 @@ class BackendOptions:
     push_backoff_cap: float = 5.0
     # How long to wait for the rest of a container's output after it exited.
     log_drain_timeout: float = 5.0
+    # The daemon (``unix:///path`` or ``tcp://``); None: ``DOCKER_HOST`` or the default socket, as the SDK reads them.
+    docker_host: str | None = None
     # BuildKit builds run the docker CLI that ships with the engine (Debian's docker.io 20.10), never a shell.
     docker_cli: str = "/usr/bin/docker"
     # Build every step with BuildKit unless it sets DOCKER_BUILDKIT=0 (ACR: classic unless DOCKER_BUILDKIT=1).

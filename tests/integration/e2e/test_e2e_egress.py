@@ -5,17 +5,12 @@ machine: the metadata address is refused before any connection)."""
 
 from __future__ import annotations
 
-import functools
-import io
-import tarfile
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import Cli, assert_clean, write_task
+from e2e_support import Cli, QuietFolderHandler, assert_clean, serve_folder, write_tarball, write_task
 
 pytestmark = pytest.mark.integration
 METADATA = "http://169.254.169.254/latest/meta-data"
@@ -25,7 +20,7 @@ LIST_TASK = """
 """
 
 
-class _Server(SimpleHTTPRequestHandler):
+class _Server(QuietFolderHandler):
     """Serves a folder; ``/redirect/...`` answers with a redirect to the metadata address."""
 
     def do_GET(self) -> None:
@@ -37,29 +32,16 @@ class _Server(SimpleHTTPRequestHandler):
             return
         super().do_GET()
 
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     folder = tmp_path / "served"
     folder.mkdir()
-    with tarfile.open(folder / "ctx.tar.gz", "w:gz") as tar:
-        data = b"FROM scratch\n"
-        info = tarfile.TarInfo("Dockerfile")
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
+    write_tarball(folder / "ctx.tar.gz", {"Dockerfile": "FROM scratch\n"})
     (folder / "values.yaml").write_text("greeting: from-a-url\n")
     (folder / "aliases.yaml").write_text("who: remote-alias\n")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Server, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield folder, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_folder(folder, _Server) as url:
+        yield folder, url
 
 
 def _config(cli: Cli, tmp_path: Path, egress: str) -> Path:
@@ -151,11 +133,7 @@ def test_remote_build_context_in_a_build_string(cli: Cli, run_ids: Any, tmp_path
     """A tarball context inside ``build:`` is fetched by the engine (and scanned for dependencies); the
     metadata address is refused."""
     folder, url = served
-    with tarfile.open(folder / "app.tar.gz", "w:gz") as tar:
-        data = f"FROM {cli.base}\nRUN echo remote-context-built\n".encode()
-        info = tarfile.TarInfo("Dockerfile")
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
+    write_tarball(folder / "app.tar.gz", {"Dockerfile": f"FROM {cli.base}\nRUN echo remote-context-built\n"})
     run_id = run_ids("egbuild")
     task = write_task(tmp_path, f"""
         steps:
