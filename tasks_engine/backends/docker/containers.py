@@ -226,6 +226,7 @@ def run_cmd(ctx: RunContext, step: StepSpec, *, attempt: int, log: LogWriter, st
         retry_delay=step.cmd_download_retry_delay,
         log=log,
         stop=stop,
+        platform=spec.create_extra.get("platform"),
     )
     if stop.is_set():
         return AttemptResult(ok=False, stopped=True, error="stopped before the container started")

@@ -50,7 +50,8 @@ def image_exists(ctx: RunContext, ref: str) -> bool:
     return True
 
 
-def pull_once(ctx: RunContext, ref: str, *, log: LogWriter, stop: threading.Event) -> str | None:
+def pull_once(ctx: RunContext, ref: str, *, log: LogWriter, stop: threading.Event,
+              platform: str | None = None) -> str | None:
     """Pull ``ref``; None on success, else the failure text."""
     errors: list[str] = []
 
@@ -68,7 +69,7 @@ def pull_once(ctx: RunContext, ref: str, *, log: LogWriter, stop: threading.Even
     auth = ctx.auth_for(registry_of(ref))
     try:
         stopped = consume(
-            lambda: ctx.api.pull(ref, stream=True, decode=True, auth_config=auth),
+            lambda: ctx.api.pull(ref, stream=True, decode=True, auth_config=auth, platform=platform),
             on_item=on_item,
             stop=stop,
             poll=ctx.options.poll_interval,
@@ -100,8 +101,9 @@ def ensure_image(
     retry_delay: float,
     log: LogWriter,
     stop: threading.Event,
+    platform: str | None = None,
 ) -> str | None:
-    """Make ``ref`` present locally. ``force`` (the step's ``pull: true``) pulls even when present and retries
+    """Make ``ref`` present locally (for ``platform``, a cmd's ``--platform`` option, when given). ``force`` (the step's ``pull: true``) pulls even when present and retries
     ``retries`` times, ``retry_delay`` seconds apart (``cmdDownloadRetries``, ``cmdDownloadRetryDelay``)."""
     try:
         if not force and image_exists(ctx, ref):
@@ -117,7 +119,7 @@ def ensure_image(
     attempts = retries + 1 if force else 1
     failure: str | None = None
     for n in range(attempts):
-        failure = pull_once(ctx, ref, log=log, stop=stop)
+        failure = pull_once(ctx, ref, log=log, stop=stop, platform=platform)
         if failure is None or stop.is_set():
             return failure
         if n + 1 < attempts:

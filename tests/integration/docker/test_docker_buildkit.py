@@ -190,6 +190,9 @@ def test_arm64_build_through_qemu(harness: Harness, docker_client: Any) -> None:
     assert "machine=aarch64" in built.output
     assert built.result.platforms == ["linux/arm64"]
     assert docker_client.images.get(built.result.image_id).attrs["Architecture"] == "arm64"
+    ran = harness.run(cmd("r", ARM64_IMAGE, "uname", "-m", run_options={"platform": "linux/arm64"}))
+    assert ran.result.ok, ran.output
+    assert ran.output == "aarch64\n"
 
 
 def test_platform_list_pushes_a_manifest_list(harness: Harness, base_image: str, docker_client: Any,
