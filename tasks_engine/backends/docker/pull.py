@@ -103,7 +103,8 @@ def ensure_image(
     stop: threading.Event,
     platform: str | None = None,
 ) -> str | None:
-    """Make ``ref`` present locally (for ``platform``, a cmd's ``--platform`` option, when given). ``force`` (the step's ``pull: true``) pulls even when present and retries
+    """Make ``ref`` present locally (for ``platform``, a cmd's ``--platform`` option, when given).
+    ``force`` (the step's ``pull: true``) pulls even when present and retries
     ``retries`` times, ``retry_delay`` seconds apart (``cmdDownloadRetries``, ``cmdDownloadRetryDelay``)."""
     try:
         if not force and image_exists(ctx, ref):
