@@ -13,7 +13,7 @@ from typing import Any
 import docker.utils
 
 from tasks_engine.backends.docker.context import RunContext
-from tasks_engine.backends.docker.streams import consume, stream_error
+from tasks_engine.backends.docker.streams import consume, progress_item
 from tasks_engine.plan.model import BuildSpec, StepSpec
 from tasks_engine.runtime.backend import AttemptResult, LogWriter
 
@@ -40,13 +40,12 @@ def classic_build(
     errors: list[str] = []
     state: dict[str, str] = {}
 
-    def on_item(item: Any) -> None:
-        if not isinstance(item, dict):
-            return
-        failure = stream_error(item)
-        if failure is not None:
-            errors.append(failure)
-            log(str(item["error"]).rstrip("\n") + "\n")
+    def on_item(raw: Any) -> None:
+        seen = len(errors)
+        item = progress_item(raw, errors)
+        if len(errors) > seen:
+            log(str(raw["error"]).rstrip("\n") + "\n")
+        if item is None:
             return
         aux = item.get("aux")
         if isinstance(aux, dict) and aux.get("ID"):

@@ -15,7 +15,7 @@ import docker.utils
 
 from tasks_engine.backends.docker.context import RunContext
 from tasks_engine.backends.docker.errors import is_connection_error, is_not_found, reason, unreachable
-from tasks_engine.backends.docker.streams import consume, stream_error
+from tasks_engine.backends.docker.streams import consume, progress_item
 from tasks_engine.runtime.backend import LogWriter
 
 _NOT_FOUND_HINTS = ("not found", "manifest unknown", "does not exist", "pull access denied", "no such image")
@@ -55,12 +55,9 @@ def pull_once(ctx: RunContext, ref: str, *, log: LogWriter, stop: threading.Even
     """Pull ``ref``; None on success, else the failure text."""
     errors: list[str] = []
 
-    def on_item(item: Any) -> None:
-        if not isinstance(item, dict):
-            return
-        failure = stream_error(item)
-        if failure is not None:
-            errors.append(failure)
+    def on_item(raw: Any) -> None:
+        item = progress_item(raw, errors)
+        if item is None:
             return
         line = progress_line(item)
         if line:

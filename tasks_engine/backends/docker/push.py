@@ -16,7 +16,7 @@ from tasks_engine.backends.docker.context import RunContext
 from tasks_engine.backends.docker.errors import is_connection_error, reason, unreachable
 from tasks_engine.backends.docker.manifests import push_manifest_list
 from tasks_engine.backends.docker.pull import progress_line, registry_of
-from tasks_engine.backends.docker.streams import consume, stream_error
+from tasks_engine.backends.docker.streams import consume, progress_item
 from tasks_engine.plan.model import StepSpec
 from tasks_engine.runtime.backend import AttemptResult, LogWriter
 
@@ -40,12 +40,9 @@ def push_once(ctx: RunContext, ref: str, *, log: LogWriter, stop: threading.Even
     errors: list[str] = []
     digest: dict[str, str] = {}
 
-    def on_item(item: Any) -> None:
-        if not isinstance(item, dict):
-            return
-        failure = stream_error(item)
-        if failure is not None:
-            errors.append(failure)
+    def on_item(raw: Any) -> None:
+        item = progress_item(raw, errors)
+        if item is None:
             return
         aux = item.get("aux")
         if isinstance(aux, dict) and aux.get("Digest"):
