@@ -56,7 +56,7 @@ from tasks_engine.plan.model import BuildSpec, StepSpec
 from tasks_engine.plan.platforms import PlatformError, platform_args, queue_name, split_platforms
 from tasks_engine.plan.refs import normalize_push_ref
 from tasks_engine.runtime.backend import AttemptResult, LogWriter
-from tasks_engine.source import ContextError, ContextKind, materialize_context, parse_context
+from tasks_engine.source import ContextError, ContextKind, mask_url, materialize_context, parse_context
 
 DEFAULT_DOCKERFILE = "Dockerfile"
 
@@ -68,9 +68,10 @@ class BuildPaths:
         workdir = step.working_directory or ctx.options.workspace_mount
         mount = ctx.options.workspace_mount
         self.remote = is_remote_context(build.context)
+        self.commit = ctx.source_commit
         if self.remote:
-            real_context = self._fetch(ctx, step, build)
-            context_in_container = f"{build.context}"
+            real_context, self.commit = self._fetch(ctx, step, build)
+            context_in_container = mask_url(build.context)
             root = real_context
         else:
             context_in_container = resolve_in_workdir(workdir, build.context)
@@ -111,7 +112,8 @@ class BuildPaths:
         self.dockerfile_shown = file_in_container
 
     @staticmethod
-    def _fetch(ctx: RunContext, step: StepSpec, build: BuildSpec) -> Path:
+    def _fetch(ctx: RunContext, step: StepSpec, build: BuildSpec) -> tuple[Path, str]:
+        """The fetched context folder and its commit (the dependency report's git-head-revision)."""
         try:
             spec = parse_context(build.context)
             if spec.kind not in (ContextKind.GIT, ContextKind.TARBALL) or spec.location.startswith("file:"):
@@ -121,7 +123,7 @@ class BuildPaths:
             info = materialize_context(spec, dest, dockerfile=build.dockerfile, egress=ctx.options.egress)
         except (ContextError, EgressRefused) as exc:
             raise StepConfigError(str(exc)) from exc
-        return info.path
+        return info.path, info.commit
 
 
 @dataclass(frozen=True)
@@ -199,7 +201,7 @@ def run_build(ctx: RunContext, step: StepSpec, *, log: LogWriter, stop: threadin
             build_args=scan_args if choice.buildkit else build_args,
             target=build.target,
             context=Path(paths.context),
-            commit=ctx.source_commit,
+            commit=paths.commit,
         )
         if scan_error:
             return AttemptResult(ok=False, error=f"failed to scan dependencies: {scan_error}")

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import git
 import pytest
 from e2e_support import Cli, QuietFolderHandler, assert_clean, serve_folder, write_tarball, write_task
 
@@ -151,4 +152,35 @@ def test_remote_build_context_in_a_build_string(cli: Cli, run_ids: Any, tmp_path
     refused = cli.run_task(task, run_id)
     reason = refused.assert_failed(run_id)
     assert "169.254.169.254 is a link-local/cloud-metadata address" in reason
+    assert_clean(docker_client, run_id)
+
+
+def test_git_build_context_over_http_is_fetched_pinned_and_scanned(cli: Cli, run_ids: Any, tmp_path: Path,
+                                                                   docker_client: Any,
+                                                                   served: tuple[Path, str]) -> None:
+    """A git URL inside ``build:`` (served by plain HTTP here): the engine clones it with the host pinned to the
+    checked address, builds ``#main:sub``, and reports its dependencies and commit."""
+    folder, url = served
+    work = git.Repo.init(tmp_path / "src", initial_branch="main")
+    with work.config_writer() as cfg:
+        cfg.set_value("user", "name", "e2e")
+        cfg.set_value("user", "email", "e2e@example.invalid")
+    (tmp_path / "src" / "sub").mkdir()
+    (tmp_path / "src" / "sub" / "Dockerfile").write_text("ARG BASE\nFROM $BASE\nRUN echo git-context-built\n")
+    work.index.add(["sub/Dockerfile"])
+    sha = work.index.commit("first").hexsha
+    bare = git.Repo.clone_from(str(tmp_path / "src"), str(folder / "app.git"), bare=True)
+    bare.git.update_server_info()  # dumb HTTP: the served folder is enough
+    run_id = run_ids("eggit")
+    task = write_task(tmp_path, f"""
+        steps:
+          - build: >-
+              -t {{{{.Run.Registry}}}}/egress-git:{{{{.Run.ID}}}} --build-arg BASE={{{{.Values.base}}}}
+              {url}/app.git#main:sub
+    """)
+    result = cli.run_task(task, run_id)
+    result.assert_succeeded(run_id)
+    (dep,) = result.record["dependencies"]
+    assert dep["runtime-dependency"]["reference"] == cli.base
+    assert dep["git"]["git-head-revision"] == sha
     assert_clean(docker_client, run_id)
