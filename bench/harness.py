@@ -7,6 +7,7 @@ process, interleaved with the measured variant, and reports median(variant) / me
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -25,15 +26,20 @@ from tasks_engine.templating.rundata import RunInfo
 BASE_IMAGE = os.environ.get("TE_BASE_IMAGE", "127.0.0.1:5000/tasks-engine/busybox:latest")
 
 
-def run_task_text(text: str, run_id: str) -> float:
-    """Compile and execute ``text``; returns wall seconds for the whole run (setup to teardown)."""
+def run_task_text(text: str, run_id: str, *, source: Path | None = None, docker_host: str | None = None) -> float:
+    """Compile and execute ``text`` (with a copy of ``source`` as the workspace, on ``docker_host``); returns
+    wall seconds for the whole run (setup to teardown)."""
     with tempfile.TemporaryDirectory(prefix="te-bench-") as tmp:
         workspace = Path(tmp) / "workspace"
-        workspace.mkdir()
+        if source is not None:
+            shutil.copytree(source, workspace)
+        else:
+            workspace.mkdir()
         inputs = compiler.CompileInputs(text=text, filename="bench.yaml",
                                         run=RunInfo(id=run_id, date=datetime.now(UTC)))
         plan = compiler.compile_task(inputs).plan
-        backend = DockerBackend(options=BackendOptions(state_root=Path(tmp) / "state"), workspace=workspace)
+        options = BackendOptions(state_root=Path(tmp) / "state", docker_host=docker_host)
+        backend = DockerBackend(options=options, workspace=workspace)
         start = time.perf_counter()
         result = execute_plan(plan, backend, sink=MemorySink())
         elapsed = time.perf_counter() - start

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepare this machine for the Tasks Engine demo and test suite, idempotently:
-#   system packages (docker.io, docker-registry, redis-server, busybox-static, git),
+#   system packages (docker.io, docker-registry, redis-server, busybox-static, git; qemu-user-static and
+#   binfmt-support for emulated arm64 builds unless TE_QEMU=0),
 #   the project's virtualenv (.venv), and the services the integration tests need, all on loopback:
 #   Docker engine (unix socket), a registry on 127.0.0.1:${TE_REGISTRY_PORT:-5000}, Redis on
 #   127.0.0.1:${TE_REDIS_PORT:-6379}, plus a seeded base image (busybox) in that registry.
@@ -152,15 +153,65 @@ seed_base_image() {
   docker push "$BASE_IMAGE" >/dev/null
 }
 
+install_emulation() {
+  # QEMU user emulation for --platform linux/arm64 builds (TE_QEMU=0 skips it). binfmt_misc must be mounted for
+  # the kernel to hand foreign binaries to qemu; Debian's qemu-user-static registers with the fix-binary flag.
+  [ "${TE_QEMU:-1}" = 0 ] && return
+  if ! dpkg -s qemu-user-static binfmt-support >/dev/null 2>&1; then
+    log "installing qemu-user-static binfmt-support"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends \
+      qemu-user-static binfmt-support >/dev/null
+  fi
+  if [ ! -e /proc/sys/fs/binfmt_misc/register ]; then
+    as_root mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc 2>/dev/null || true
+  fi
+  if [ -e /proc/sys/fs/binfmt_misc/register ] && [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
+    as_root update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || true
+  fi
+}
+
+seed_arm64_image() {
+  # An arm64 base image for the emulated-build tests, from Debian's busybox-static:arm64 (no Docker Hub).
+  [ "${TE_QEMU:-1}" = 0 ] && return
+  [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || { log "no arm64 emulation: arm64 image not seeded"; return; }
+  local ref="127.0.0.1:${REGISTRY_PORT}/tasks-engine/busybox-arm64:latest" dir="$STATE/arm64"
+  if curl -fsS -m 5 -o /dev/null "http://127.0.0.1:${REGISTRY_PORT}/v2/tasks-engine/busybox-arm64/manifests/latest" \
+       -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' 2>/dev/null; then
+    return
+  fi
+  log "seeding $ref"
+  mkdir -p "$dir"
+  if ! ls "$dir"/busybox-static_*_arm64.deb >/dev/null 2>&1; then
+    dpkg --print-foreign-architectures | grep -qx arm64 || as_root dpkg --add-architecture arm64
+    as_root apt-get update -qq
+    (cd "$dir" && apt-get download -qq busybox-static:arm64 2>/dev/null)
+  fi
+  rm -rf "$dir/x" "$dir/root" && mkdir -p "$dir/root/bin" "$dir/root/tmp" "$dir/root/etc" "$dir/root/root"
+  dpkg-deb -x "$dir"/busybox-static_*_arm64.deb "$dir/x"
+  cp "$dir/x/bin/busybox" "$dir/root/bin/busybox"
+  for applet in $(/bin/busybox --list); do [ "$applet" = busybox ] || ln -sf busybox "$dir/root/bin/$applet"; done
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$dir/root/etc/passwd"
+  tar -C "$dir/root" -cf "$dir/rootfs.tar" .
+  # `docker import --platform` is ignored by 20.10; a BuildKit FROM scratch build records the platform.
+  printf 'FROM scratch\nADD rootfs.tar /\nENV PATH=/bin\nCMD ["sh"]\n' >"$dir/Dockerfile"
+  DOCKER_BUILDKIT=1 /usr/bin/docker build -q --platform linux/arm64 -t "$ref" "$dir" >/dev/null
+  /usr/bin/docker push "$ref" >/dev/null
+  rm -rf "$dir/x" "$dir/root" "$dir/rootfs.tar"
+}
+
 install_packages
+install_emulation
 setup_venv
 start_docker
 start_registry
 start_redis
 seed_base_image
+seed_arm64_image
 cat >"$STATE/env" <<ENV
 TE_REGISTRY=127.0.0.1:${REGISTRY_PORT}
 TE_BASE_IMAGE=${BASE_IMAGE}
+TE_ARM64_IMAGE=127.0.0.1:${REGISTRY_PORT}/tasks-engine/busybox-arm64:latest
 TE_REDIS_URL=redis://127.0.0.1:${REDIS_PORT}/0
 ENV
 log "ready: docker $(docker version --format '{{.Server.Version}}'), registry 127.0.0.1:${REGISTRY_PORT}, redis 127.0.0.1:${REDIS_PORT}, base image ${BASE_IMAGE}"

@@ -14,30 +14,18 @@ build handles itself): ``--rm``, ``--force-rm``, ``-q``/``--quiet``, ``--progres
 
 from __future__ import annotations
 
-import difflib
-import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tasks_engine.errors import DefinitionError, Problem, Severity
 from tasks_engine.plan.model import BuildSpec
+from tasks_engine.plan.pflag import Flag, FlagError, FlagReader, split_words
 
 #: ACR's context when the string names none (``parseDockerBuildCmd`` defaults to ``.``).
 DEFAULT_CONTEXT = "."
 DEFAULT_DOCKERFILE = "Dockerfile"
 
-# pflag's strconv.ParseBool spellings.
-_TRUE = frozenset({"1", "t", "T", "true", "TRUE", "True"})
-_FALSE = frozenset({"0", "f", "F", "false", "FALSE", "False"})
-
-
-class BuildFlagError(DefinitionError):
-    """A ``build:`` string the engine cannot turn into a build (unknown flag, missing value, bad quoting)."""
-
-    def __init__(self, message: str, *, flag: str | None = None) -> None:
-        self.flag = flag
-        self.message = message
-        super().__init__([Problem(Severity.ERROR, message)])
+#: A ``build:`` string the engine cannot turn into a build (unknown flag, missing value, bad quoting).
+BuildFlagError = FlagError
 
 
 @dataclass
@@ -45,7 +33,7 @@ class _Acc:
     """Mutable collector; frozen into a BuildSpec at the end."""
 
     contexts: list[str] = field(default_factory=list)
-    dockerfile: str = DEFAULT_DOCKERFILE
+    dockerfile: str | None = None
     tags: list[str] = field(default_factory=list)
     build_args: dict[str, str | None] = field(default_factory=dict)
     target: str | None = None
@@ -58,6 +46,8 @@ class _Acc:
     shm_size: str | None = None
     isolation: str | None = None
     cache_from: list[str] = field(default_factory=list)
+    secrets: list[str] = field(default_factory=list)
+    secret_build_args: dict[str, str] = field(default_factory=dict)
 
 
 def _set_dockerfile(acc: _Acc, v: str) -> None:
@@ -116,6 +106,21 @@ def _add_cache_from(acc: _Acc, v: str) -> None:
     acc.cache_from.append(v)
 
 
+def _add_secret(acc: _Acc, v: str) -> None:
+    # BuildKit's --secret id=NAME[,src=PATH|,env=VAR]; checked (and the path kept in the workspace) at run time.
+    fields = dict(part.partition("=")[::2] for part in v.split(","))
+    if not (fields.get("id") or fields.get("src") or fields.get("source")):
+        raise BuildFlagError(f"--secret {v!r} names no id (expected id=NAME,src=PATH or id=NAME,env=VAR)")
+    acc.secrets.append(v)
+
+
+def _add_secret_build_arg(acc: _Acc, v: str) -> None:
+    key, sep, value = v.partition("=")
+    if not key or not sep:
+        raise BuildFlagError(f"--secret-build-arg {v!r} is not NAME=value")
+    acc.secret_build_args[key] = value
+
+
 def _ignore_value(acc: _Acc, v: str) -> None:
     del acc, v
 
@@ -148,6 +153,9 @@ _VALUE_FLAGS: list[tuple[tuple[str, ...], ValueSetter]] = [
     (("--shm-size",), _set_shm_size),
     (("--isolation",), _set_isolation),
     (("--cache-from",), _add_cache_from),
+    (("--secret",), _add_secret),
+    # acb build's flag (az acr build --secret-build-arg): a build argument that must not reach the image history.
+    (("--secret-build-arg",), _add_secret_build_arg),
     (("--progress",), _ignore_value),
 ]
 _BOOL_FLAGS: list[tuple[tuple[str, ...], BoolSetter]] = [
@@ -158,111 +166,27 @@ _BOOL_FLAGS: list[tuple[tuple[str, ...], BoolSetter]] = [
     (("-q", "--quiet"), _ignore_bool),
 ]
 
-_VALUE_BY_NAME: dict[str, ValueSetter] = {n: s for names, s in _VALUE_FLAGS for n in names}
-_BOOL_BY_NAME: dict[str, BoolSetter] = {n: s for names, s in _BOOL_FLAGS for n in names}
+_VALUE_BY_NAME: dict[str, ValueSetter] = {names[0]: s for names, s in _VALUE_FLAGS}
+_BOOL_BY_NAME: dict[str, BoolSetter] = {names[0]: s for names, s in _BOOL_FLAGS}
+_READER = FlagReader(
+    "docker build",
+    [Flag(names, True, names[0]) for names, _ in _VALUE_FLAGS]
+    + [Flag(names, False, names[0]) for names, _ in _BOOL_FLAGS],
+    interspersed=True,
+)
 
-SUPPORTED_FLAGS: tuple[str, ...] = tuple("/".join(names) for names, _ in _VALUE_FLAGS + _BOOL_FLAGS)
-
-
-def _unknown(flag: str) -> BuildFlagError:
-    close = difflib.get_close_matches(flag, [*_VALUE_BY_NAME, *_BOOL_BY_NAME], n=1, cutoff=0.75)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return BuildFlagError(
-        f"unknown docker build flag {flag!r}{hint}; supported flags: {', '.join(SUPPORTED_FLAGS)}", flag=flag
-    )
-
-
-def _missing(flag: str) -> BuildFlagError:
-    return BuildFlagError(f"docker build flag {flag!r} needs a value", flag=flag)
-
-
-def _parse_bool(flag: str, raw: str) -> bool:
-    if raw in _TRUE:
-        return True
-    if raw in _FALSE:
-        return False
-    raise BuildFlagError(f"docker build flag {flag!r} takes true or false, not {raw!r}", flag=flag)
-
-
-def _split(text: str) -> list[str]:
-    try:
-        return shlex.split(text, comments=False, posix=True)
-    except ValueError as exc:  # unbalanced quotes, trailing backslash
-        raise BuildFlagError(f"cannot split the build arguments like a shell would: {exc}") from exc
-
-
-def _take_value(flag: str, tokens: list[str], i: int) -> tuple[str, int]:
-    """The value following ``flag`` at ``tokens[i]``; a following flag counts as a missing value."""
-    if i >= len(tokens):
-        raise _missing(flag)
-    value = tokens[i]
-    if value.startswith("-") and value != "-":
-        raise _missing(flag)
-    return value, i + 1
-
-
-def _apply_value(acc: _Acc, flag: str, value: str) -> None:
-    if value == "":
-        raise _missing(flag)
-    _VALUE_BY_NAME[flag](acc, value)
-
-
-def _parse_long(acc: _Acc, tok: str, tokens: list[str], i: int) -> int:
-    name, has_eq, inline = tok.partition("=")
-    if name in _BOOL_BY_NAME:
-        _BOOL_BY_NAME[name](acc, _parse_bool(name, inline) if has_eq else True)
-        return i
-    if name in _VALUE_BY_NAME:
-        if has_eq:
-            _apply_value(acc, name, inline)
-            return i
-        value, i = _take_value(name, tokens, i)
-        _apply_value(acc, name, value)
-        return i
-    raise _unknown(name)
-
-
-def _parse_short(acc: _Acc, tok: str, tokens: list[str], i: int) -> int:
-    """pflag shorthand: ``-q``, ``-tx``, ``-t=x``, ``-t x`` and chains such as ``-qt x``."""
-    pos = 1
-    while pos < len(tok):
-        name = "-" + tok[pos]
-        rest = tok[pos + 1 :]
-        if name in _BOOL_BY_NAME:
-            if rest.startswith("="):
-                _BOOL_BY_NAME[name](acc, _parse_bool(name, rest[1:]))
-                return i
-            _BOOL_BY_NAME[name](acc, True)
-            pos += 1
-            continue
-        if name in _VALUE_BY_NAME:
-            if rest:
-                _apply_value(acc, name, rest[1:] if rest.startswith("=") else rest)
-                return i
-            value, i = _take_value(name, tokens, i)
-            _apply_value(acc, name, value)
-            return i
-        raise _unknown(name if pos > 1 or len(tok) == 2 else tok)
-    return i
+SUPPORTED_FLAGS: tuple[str, ...] = _READER.supported
 
 
 def parse_build_args(text: str) -> BuildSpec:
     """Read a ``build:`` value; raise :class:`BuildFlagError` for anything the SDK build could not honour."""
-    tokens = _split(text)
-    acc = _Acc()
-    i = 0
-    only_positional = False
-    while i < len(tokens):
-        tok = tokens[i]
-        i += 1
-        if only_positional or tok == "-" or not tok.startswith("-"):
-            acc.contexts.append(tok)
-        elif tok == "--":
-            only_positional = True
-        elif tok.startswith("--"):
-            i = _parse_long(acc, tok, tokens, i)
+    parsed = _READER.read(split_words(text, what="the build arguments"))
+    acc = _Acc(contexts=list(parsed.positional))
+    for flag, value in parsed.flags:
+        if isinstance(value, bool):
+            _BOOL_BY_NAME[flag.key](acc, value)
         else:
-            i = _parse_short(acc, tok, tokens, i)
+            _VALUE_BY_NAME[flag.key](acc, value)
     if len(acc.contexts) > 1:
         raise BuildFlagError(
             "docker build takes exactly one context (a directory, git URL or tarball URL), got "
@@ -288,4 +212,6 @@ def parse_build_args(text: str) -> BuildSpec:
         shm_size=acc.shm_size,
         isolation=acc.isolation,
         cache_from=acc.cache_from,
+        secrets=acc.secrets,
+        secret_build_args=acc.secret_build_args,
     )

@@ -19,6 +19,7 @@ from types import MappingProxyType
 from tasks_engine.definition.model import StepDef, StepKind, TaskDefinition
 from tasks_engine.errors import DefinitionError, Problem, Severity, UsageError
 from tasks_engine.plan.buildflags import BuildFlagError, parse_build_args
+from tasks_engine.plan.cache import cache_ref_for
 from tasks_engine.plan.dag import build_dependencies
 from tasks_engine.plan.model import (
     BuildSpec,
@@ -34,9 +35,11 @@ from tasks_engine.plan.normalize import (
     expand_command_alias,
     merge_envs,
     normalize_workdir,
-    split_cmd,
+    remove_quotes,
 )
+from tasks_engine.plan.pflag import FlagError
 from tasks_engine.plan.refs import normalize_push_refs
+from tasks_engine.plan.runflags import CmdLine, parse_cmd_line
 
 #: ``retryDelay`` when the file's value is ``<= 0`` (``defaultStepRetryDelayInSeconds``; the docs say 0).
 DEFAULT_RETRY_DELAY = 5
@@ -131,26 +134,73 @@ def _check_shape(step: StepDef, path: str, problems: _Problems, volume_names: se
         )
 
 
-def _step_env(step: StepDef, definition: TaskDefinition, path: str, problems: _Problems) -> list[str]:
+def _step_env(
+    step: StepDef, definition: TaskDefinition, path: str, problems: _Problems
+) -> tuple[list[str], bool | None]:
+    """The merged env with the shell's quote removal applied (ACR's host shell removes the quotes of
+    ``NAME="value"``; nothing is expanded here), and the step's own BuildKit choice: True for ACR's opt-in
+    ``DOCKER_BUILDKIT=1``, False for an explicit ``DOCKER_BUILDKIT=0``, None when it made none (the
+    compiler then appends ACR's default ``DOCKER_BUILDKIT=0``)."""
     try:
-        env = merge_envs(step.env or [], definition.env)
+        merged = merge_envs(step.env or [], definition.env)
     except StepValueError as exc:
         where = "env" if "task environment" in str(exc) else f"{path}.env"
         problems.add(where, f"failed to merge task and step environment variables: {exc}")
-        return list(step.env or [])
-    if step.kind is StepKind.BUILD and BUILDKIT_ON not in env and BUILDKIT_OFF not in env:
+        return list(step.env or []), None
+    env: list[str] = []
+    own = len(step.env or [])
+    for index, entry in enumerate(merged):
+        try:
+            env.append(remove_quotes(entry))
+        except StepValueError as exc:
+            where = f"{path}.env[{index}]" if index < own else "env"
+            problems.add(where, f"invalid environment variable: {exc}")
+            env.append(entry)
+    choice = True if BUILDKIT_ON in env else (False if BUILDKIT_OFF in env else None)
+    if step.kind is StepKind.BUILD and choice is None:
         env.append(BUILDKIT_OFF)
-    return env
+    return env, choice
 
 
-def _build_spec(step: StepDef, path: str, problems: _Problems) -> BuildSpec:
+def _build_spec(
+    step: StepDef, path: str, problems: _Problems, *, buildkit: bool | None, registry: str, task_name: str
+) -> BuildSpec:
     try:
         spec = parse_build_args(step.build or "")
     except BuildFlagError as exc:
         problems.add(f"{path}.build", f"step {step.effective_id}: build: {exc.message}")
         return BuildSpec()
     cache = step.cache.lower() if step.cache and step.cache.lower() in CACHE_VALUES else None
-    return replace(spec, cache=cache)
+    cache_ref = cache_ref_for(spec.tags, task_name=task_name, step_id=step.effective_id, registry=registry)
+    return replace(
+        spec, cache=cache, cache_ref=cache_ref if cache == "enabled" else None, buildkit=buildkit
+    )
+
+
+def _fold_cmd_line(container: StepSpec, line: CmdLine) -> StepSpec:
+    """Apply the cmd's own ``docker run`` options over the step's properties (they come later on ACR's
+    command line, so they win; lists extend the step's)."""
+    f = line.folded
+    pull = container.pull or f.get("pull") == "always"
+    entry_point = f.get("entryPoint", container.entry_point)
+    return replace(
+        container,
+        image=line.image,
+        args=line.args,
+        env=[*container.env, *f.get("env", [])],
+        ports=[*container.ports, *f.get("ports", [])],
+        expose=[*container.expose, *f.get("expose", [])],
+        working_directory=f.get("workingDirectory", container.working_directory),
+        user=f.get("user", container.user),
+        entry_point=entry_point,
+        network=f.get("network", container.network),
+        privileged=container.privileged or bool(f.get("privileged")),
+        detach=container.detach or bool(f.get("detach")),
+        isolation=f.get("isolation", container.isolation),
+        cpus=f.get("cpus", container.cpus),
+        pull=pull,
+        run_options=line.options,
+    )
 
 
 def _compile_step(
@@ -162,12 +212,14 @@ def _compile_step(
     default_network: str | None,
     aliases: Mapping[str, str],
     problems: _Problems,
+    registry: str = "",
+    task_name: str = "",
 ) -> StepSpec:
     path = f"steps[{index}]"
     step_type = _KIND_TO_TYPE[step.kind]
     timeout = step.timeout if step.timeout and step.timeout > 0 else definition.effective_step_timeout
     retry_delay = step.retry_delay if step.retry_delay and step.retry_delay > 0 else DEFAULT_RETRY_DELAY
-    env = _step_env(step, definition, path, problems)
+    env, buildkit = _step_env(step, definition, path, problems)
     base = StepSpec(
         id=step.effective_id,
         type=step_type,
@@ -208,23 +260,23 @@ def _compile_step(
         volume_mounts=[MountSpec(name=m.name, mount_path=m.mount_path) for m in step.volume_mounts or []],
     )
     if step_type is StepType.BUILD:
-        return replace(container, build=_build_spec(step, path, problems))
+        build = _build_spec(step, path, problems, buildkit=buildkit, registry=registry, task_name=task_name)
+        return replace(container, build=build)
 
-    image, args = "", list[str]()
-    if step.cmd:
-        try:
-            image, args = split_cmd(expand_command_alias(step.cmd, aliases))
-        except StepValueError as exc:
-            problems.add(f"{path}.cmd", f"step {step.effective_id}: {exc}")
-    return replace(
+    cmd_step = replace(
         container,
-        image=image,
-        args=args,
+        image="",
         entry_point=step.entry_point or None,
         pull=bool(step.pull),
         cmd_download_retries=max(0, step.cmd_download_retries or 0),
         cmd_download_retry_delay=max(0, step.cmd_download_retry_delay or 0),
     )
+    if step.cmd:
+        try:
+            return _fold_cmd_line(cmd_step, parse_cmd_line(expand_command_alias(step.cmd, aliases)))
+        except FlagError as exc:
+            problems.add(f"{path}.cmd", f"step {step.effective_id}: {exc.message}")
+    return cmd_step
 
 
 def compile_plan(
@@ -268,6 +320,8 @@ def compile_plan(
                 default_network=default_network,
                 aliases=command_aliases,
                 problems=problems,
+                registry=registry,
+                task_name=task_name,
             )
         )
     if problems.items:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from tasks_engine.errors import DefinitionError, Problem, Severity
 from tasks_engine.plan.model import RunPlan, StepSpec, StepType
+from tasks_engine.plan.runflags import flag_name
 
 _SUMMARY_WIDTH = 60
 
@@ -72,11 +73,12 @@ def critical_path(plan: RunPlan) -> tuple[list[str], int]:
 
 def _summary(step: StepSpec) -> str:
     if step.type is StepType.CMD:
-        text = " ".join([step.image or "", *step.args])
+        options = [flag_name(key) for key in step.run_options]
+        text = " ".join([*options, step.image or "", *step.args])
     elif step.type is StepType.BUILD and step.build is not None:
         tags = ", ".join(step.build.tags) or "(no tag)"
         text = f"{tags} <- {step.build.context}"
-        if step.build.dockerfile != "Dockerfile":
+        if step.build.dockerfile:
             text += f" ({step.build.dockerfile})"
     else:
         text = ", ".join(step.images)

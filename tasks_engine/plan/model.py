@@ -72,10 +72,16 @@ class MountSpec:
 
 @dataclass(frozen=True)
 class BuildSpec:
-    """A parsed ``docker build`` argument string: every flag the Docker SDK's build can honour."""
+    """A parsed ``docker build`` argument string: every flag the engine's builders can honour.
+
+    ``dockerfile`` None means the context's own ``Dockerfile``; a ``-f`` value is resolved against the step's
+    working directory, as the docker CLI does. ``buildkit`` is the step's own choice (``DOCKER_BUILDKIT=1`` or
+    ``=0`` in its env), None when it made none. ``cache_ref`` is ACR's registry cache reference
+    (``cache: enabled``). ``secret_build_args`` values are secrets: redacted in a printed plan.
+    """
 
     context: str = "."
-    dockerfile: str = "Dockerfile"
+    dockerfile: str | None = None
     tags: list[str] = field(default_factory=list)
     build_args: dict[str, str | None] = field(default_factory=dict)
     target: str | None = None
@@ -90,8 +96,18 @@ class BuildSpec:
     cache: str | None = None
     # ``--cache-from`` images (the legacy builder uses them as layer-cache sources).
     cache_from: list[str] = field(default_factory=list)
+    # BuildKit ``--secret id=...`` specs, as written
+    secrets: list[str] = field(default_factory=list)
+    secret_build_args: dict[str, str] = field(default_factory=dict)
+    cache_ref: str | None = None
+    buildkit: bool | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def __repr__(self) -> str:
+        """Secret build argument values stay out of tracebacks and debug logs."""
+        shown = {k: REDACTED for k in self.secret_build_args}
+        return f"BuildSpec(context={self.context!r}, tags={self.tags!r}, secret_build_args={shown!r}, ...)"
+
+    def to_dict(self, *, redact: bool = True) -> dict[str, Any]:
         return {
             "tags": list(self.tags),
             "dockerfile": self.dockerfile,
@@ -107,7 +123,11 @@ class BuildSpec:
             "shmSize": self.shm_size,
             "buildIsolation": self.isolation,
             "cache": self.cache,
+            "cacheRef": self.cache_ref,
             "cacheFrom": list(self.cache_from),
+            "buildkit": self.buildkit,
+            "secrets": list(self.secrets),
+            "secretBuildArgs": {k: (REDACTED if redact else v) for k, v in self.secret_build_args.items()},
         }
 
 
@@ -142,6 +162,9 @@ class StepSpec:
     image: str | None = None
     args: list[str] = field(default_factory=list)
     entry_point: str | None = None
+    # ``docker run`` options a cmd started with that have no step property of their own (``-t``, ``--name``,
+    # ``-v``...): plan key -> value (True for a boolean flag, a list for repeatable ones).
+    run_options: dict[str, Any] = field(default_factory=dict)
     pull: bool = False
     cmd_download_retries: int = 0
     cmd_download_retry_delay: int = 0
@@ -150,7 +173,7 @@ class StepSpec:
     # push
     images: list[str] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, redact: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {
             "id": self.id,
             "type": self.type.value,
@@ -180,13 +203,14 @@ class StepSpec:
                 image=self.image,
                 args=list(self.args),
                 entryPoint=self.entry_point,
+                runOptions={k: list(v) if isinstance(v, list) else v for k, v in self.run_options.items()},
                 pull=self.pull,
                 cmdDownloadRetries=self.cmd_download_retries,
                 cmdDownloadRetryDelay=self.cmd_download_retry_delay,
             )
         elif self.type is StepType.BUILD:
             assert self.build is not None
-            out.update(self.build.to_dict())
+            out.update(self.build.to_dict(redact=redact))
         else:
             out["images"] = list(self.images)
         return out
@@ -223,7 +247,7 @@ class RunPlan:
             "defaultNetwork": self.default_network,
             "networks": [n.to_dict() for n in self.networks],
             "volumes": [v.to_dict(redact=redact) for v in self.volumes],
-            "steps": [s.to_dict() for s in self.steps],
+            "steps": [s.to_dict(redact=redact) for s in self.steps],
         }
 
     @classmethod

@@ -89,3 +89,46 @@ def split_cmd(cmd: str) -> tuple[str, list[str]]:
     if not words or words[0] == "":
         raise StepValueError("cmd names no image (the first word of cmd is the image to run)")
     return words[0], words[1:]
+
+
+def remove_quotes(text: str) -> str:
+    """The shell's quote removal, and nothing else: no word splitting, no ``$`` expansion, no host shell.
+
+    ACR passes each ``env`` entry as ``--env <entry>`` through ``/bin/sh -c``, so ``NAME="a b"`` reaches the
+    container as ``NAME=a b``. Rules (POSIX 2.2): ``'...'`` is literal; inside ``"..."`` a backslash escapes
+    only ``$ ` " \\`` and newline; outside quotes a backslash makes the next character literal.
+    """
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "'":
+            end = text.find("'", i + 1)
+            if end < 0:
+                raise StepValueError(f"unterminated single quote in {text!r}")
+            out.append(text[i + 1 : end])
+            i = end + 1
+        elif ch == '"':
+            i += 1
+            while True:
+                if i >= n:
+                    raise StepValueError(f"unterminated double quote in {text!r}")
+                ch = text[i]
+                if ch == '"':
+                    i += 1
+                    break
+                if ch == "\\" and i + 1 < n and text[i + 1] in '$`"\\\n':
+                    if text[i + 1] != "\n":
+                        out.append(text[i + 1])
+                    i += 2
+                    continue
+                out.append(ch)
+                i += 1
+        elif ch == "\\":
+            if i + 1 < n and text[i + 1] != "\n":
+                out.append(text[i + 1])
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)

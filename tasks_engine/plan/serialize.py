@@ -68,6 +68,24 @@ class _Reader:
             raise self._fail(key, "true or false")
         return value
 
+    def opt_flag(self, key: str) -> bool | None:
+        value = self.data.get(key)
+        if value is not None and not isinstance(value, bool):
+            raise self._fail(key, "true, false or null")
+        return value
+
+    def options(self, key: str) -> dict[str, Any]:
+        """``docker run`` options: each value true/false, a string, or a list of strings."""
+        value = self.data.get(key, {})
+        ok = isinstance(value, Mapping) and all(
+            isinstance(k, str)
+            and (isinstance(v, bool | str) or (isinstance(v, list) and all(isinstance(x, str) for x in v)))
+            for k, v in value.items()
+        )
+        if not ok:
+            raise self._fail(key, "an object of booleans, strings or lists of strings")
+        return {k: list(v) if isinstance(v, list) else v for k, v in value.items()}
+
     def texts(self, key: str) -> list[str]:
         value = self.data.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -107,7 +125,7 @@ def _volume(r: _Reader) -> VolumeSpec:
 def _build(r: _Reader) -> BuildSpec:
     return BuildSpec(
         context=r.text("context", "."),
-        dockerfile=r.text("dockerfile", "Dockerfile"),
+        dockerfile=r.opt_text("dockerfile"),
         tags=r.texts("tags"),
         build_args=r.text_map("buildArgs", nullable=True),
         target=r.opt_text("target"),
@@ -120,7 +138,11 @@ def _build(r: _Reader) -> BuildSpec:
         shm_size=r.opt_text("shmSize"),
         isolation=r.opt_text("buildIsolation"),
         cache=r.opt_text("cache"),
+        cache_ref=r.opt_text("cacheRef"),
         cache_from=r.texts("cacheFrom"),
+        buildkit=r.opt_flag("buildkit"),
+        secrets=r.texts("secrets"),
+        secret_build_args=r.text_map("secretBuildArgs"),
     )
 
 
@@ -162,6 +184,7 @@ def _step(r: _Reader) -> StepSpec:
             image=r.text("image"),
             args=r.texts("args"),
             entry_point=r.opt_text("entryPoint"),
+            run_options=r.options("runOptions"),
             pull=r.flag("pull"),
             cmd_download_retries=r.integer("cmdDownloadRetries", 0),
             cmd_download_retry_delay=r.integer("cmdDownloadRetryDelay", 0),

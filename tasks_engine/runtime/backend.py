@@ -47,6 +47,8 @@ class AttemptResult:
     pushed: dict[str, str] = field(default_factory=dict)
     # ACR dependency report entries (spec §5.3) for build steps
     dependencies: list[dict[str, Any]] = field(default_factory=list)
+    # The platforms a build produced (``linux/arm64``; several for a manifest list)
+    platforms: list[str] = field(default_factory=list)
 
 
 class Backend(Protocol):

@@ -235,6 +235,7 @@ class _Run:
         result.exit_code = outcome.exit_code
         result.image_id = outcome.image_id
         result.pushed = dict(outcome.pushed)
+        result.platforms = list(outcome.platforms)
         if outcome.dependencies:
             self.dependencies[spec.id] = outcome.dependencies
         if outcome.started:

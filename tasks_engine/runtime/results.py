@@ -64,6 +64,8 @@ class StepResult:
     image_id: str | None = None
     # ref -> digest for images this step pushed
     pushed: dict[str, str] = field(default_factory=dict)
+    # platforms a build step built for (``linux/arm64``), as recorded in the run record
+    platforms: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -80,6 +82,8 @@ class StepResult:
             out["imageId"] = self.image_id
         if self.pushed:
             out["pushed"] = dict(self.pushed)
+        if self.platforms:
+            out["platforms"] = list(self.platforms)
         return out
 
 

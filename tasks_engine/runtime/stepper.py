@@ -31,6 +31,7 @@ class StepOutcome:
     image_id: str | None = None
     pushed: dict[str, str] = field(default_factory=dict)
     dependencies: list[dict[str, Any]] = field(default_factory=list)
+    platforms: list[str] = field(default_factory=list)
     exception: Exception | None = None
 
     @property
@@ -145,6 +146,8 @@ class StepRunner:
         if result.image_id:
             out.image_id = result.image_id
         out.pushed.update(result.pushed)
+        if result.platforms:
+            out.platforms = list(result.platforms)
         if result.dependencies:
             out.dependencies = list(result.dependencies)
 

@@ -55,8 +55,10 @@ def build_task_text(build: BuildRequest, registry: str) -> tuple[str, list[str]]
         words += ["-f", build.dockerfile]
     for tag in tags:
         words += ["-t", tag]
-    for arg in [*build.build_args, *build.secret_build_args]:
+    for arg in build.build_args:
         words += ["--build-arg", arg]
+    for arg in build.secret_build_args:  # a BuildKit secret when the Dockerfile mounts it (issue #8)
+        words += ["--secret-build-arg", arg]
     if build.target:
         words += ["--target", build.target]
     if build.platform:

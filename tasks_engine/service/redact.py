@@ -40,8 +40,9 @@ def url_secrets(url: str) -> list[str]:
 
 
 def plan_secrets(plan: RunPlan) -> list[str]:
-    """Secret volume contents are masked in logs in both their decoded and base64 forms."""
-    found: list[str] = []
+    """Secret volume contents are masked in logs in both their decoded and base64 forms; so are the values of
+    ``--secret-build-arg`` in a task file's build strings (issue #8)."""
+    found: list[str] = [v for s in plan.steps if s.build for v in s.build.secret_build_args.values()]
     for volume in plan.volumes:
         for value in volume.secret.values():
             found.append(value)

@@ -30,17 +30,26 @@ from tasks_engine import compiler
 from tasks_engine.backends.docker import BackendOptions, DockerBackend
 from tasks_engine.config.engine import EngineConfig
 from tasks_engine.credentials import RegistryCredential
+from tasks_engine.egress import DEFAULT_POLICY, EgressPolicy, url_fetcher
 from tasks_engine.errors import Problem, UsageError
 from tasks_engine.runlock import hold_run_lock
 from tasks_engine.runtime.events import EventSink, LogLine
 from tasks_engine.runtime.executor import execute_plan
 from tasks_engine.runtime.masking import SecretMasker
 from tasks_engine.runtime.results import RunResult, RunStatus
-from tasks_engine.service.files import read_text_file
+from tasks_engine.service.files import MAX_TEXT_BYTES, read_text_file
 from tasks_engine.service.quick import BuildRequest, build_task_text
 from tasks_engine.service.redact import nonempty, pair_value, plan_secrets, url_secrets
 from tasks_engine.service.runids import checked_run_id
-from tasks_engine.source import ContextInfo, ContextKind, GitAuth, materialize_context, parse_context, safe_extract
+from tasks_engine.source import (
+    ContextInfo,
+    ContextKind,
+    GitAuth,
+    mask_url,
+    materialize_context,
+    parse_context,
+    safe_extract,
+)
 from tasks_engine.templating.alias_sources import default_alias_source_loader
 from tasks_engine.templating.aliases import default_image_aliases
 from tasks_engine.templating.rundata import RunInfo
@@ -151,12 +160,15 @@ def run_info_for(job: RunJob, *, run_id: str, context: ContextInfo | None, now: 
     )
 
 
-def values_of(job: RunJob, *, search_dirs: tuple[Path, ...], host_files: bool) -> tuple[dict[str, object],
-                                                                                       dict[str, str]]:
-    """``(values, secrets)``: the values file merged under ``--set``; ``--set-secret`` feeds both maps."""
+def values_of(job: RunJob, *, search_dirs: tuple[Path, ...], host_files: bool,
+              egress: EgressPolicy | None = None) -> tuple[dict[str, object], dict[str, str]]:
+    """``(values, secrets)``: the values file merged under ``--set``; ``--set-secret`` feeds both maps.
+    A ``--values`` http(s) URL is fetched under the engine's egress policy."""
     file_values: dict[str, object] = {}
     if job.values_text is not None:
         file_values = load_values(job.values_text, "<values>")
+    elif job.values_file and job.values_file.lower().startswith(("http://", "https://")):
+        file_values = load_values(fetch_values_url(job.values_file, egress), mask_url(job.values_file))
     elif job.values_file:
         text, name = read_text_file(job.values_file, what="values file", search_dirs=search_dirs,
                                     host_files=host_files)
@@ -165,6 +177,19 @@ def values_of(job: RunJob, *, search_dirs: tuple[Path, ...], host_files: bool) -
     secrets = parse_set(list(job.set_secrets))
     set_values.update(secrets)
     return merge_values(file_values, set_values), secrets
+
+
+def fetch_values_url(url: str, egress: EgressPolicy | None) -> str:
+    """A values file behind a URL (issue #8: every fetch of a run goes through one egress policy)."""
+    if egress is None:
+        raise UsageError(f"values file {mask_url(url)}: URLs need the engine's egress policy")
+    try:
+        data = url_fetcher(egress, timeout=30.0, max_bytes=MAX_TEXT_BYTES)(url)
+    except OSError as exc:  # urllib's errors, HTTPError included
+        raise UsageError(f"cannot fetch values file {mask_url(url)}: {getattr(exc, 'reason', exc)}") from exc
+    if len(data) > MAX_TEXT_BYTES:
+        raise UsageError(f"values file {mask_url(url)} is larger than {MAX_TEXT_BYTES} bytes")
+    return data.decode("utf-8-sig", errors="replace")
 
 
 def task_text_of(job: RunJob, *, search_dirs: tuple[Path, ...], host_files: bool) -> tuple[str, str]:
@@ -183,7 +208,7 @@ def compile_inputs_for(job: RunJob, engine: EngineConfig, *, run: RunInfo, conte
     """The compiler's inputs for ``job``; also what ``validate``/``render``/``plan`` use, so they agree."""
     search = (context_dir,) if context_dir else ()
     text, filename = task_text_of(job, search_dirs=search, host_files=host_files)
-    values, secrets = values_of(job, search_dirs=search, host_files=host_files)
+    values, secrets = values_of(job, search_dirs=search, host_files=host_files, egress=engine.egress)
     inputs = compiler.CompileInputs(
         text=text,
         filename=filename,
@@ -192,7 +217,9 @@ def compile_inputs_for(job: RunJob, engine: EngineConfig, *, run: RunInfo, conte
         secrets=secrets,
         # The operator's configuration overrides single targets; the rest keep ACR's defaults.
         image_aliases={**default_image_aliases(), **engine.image_aliases},
-        load_alias_source=default_alias_source_loader(context_dir),
+        load_alias_source=default_alias_source_loader(
+            context_dir, fetch_url=url_fetcher(engine.egress, timeout=2.0, max_bytes=1 << 20)  # ACR's 2 s
+        ),
         environ=template_environment(engine, os.environ if environ is None else environ),
         strict=job.strict,
         total_timeout=job.timeout,
@@ -232,6 +259,13 @@ class PreparedRun:
                 allow_privileged=self.engine.allow_privileged,
                 mount_docker_socket=self.engine.mount_docker_socket,
                 allow_host_network=self.engine.allow_host_network,
+                # builds branch (issue #8): run options, BuildKit, remote build contexts, build cache bound
+                allow_host_mounts=self.engine.allow_host_mounts,
+                buildkit_default=self.engine.buildkit_default,
+                buildkit_frontends=dict(self.engine.buildkit_frontends),
+                docker_cli=self.engine.docker_cli,
+                egress=self.engine.egress,
+                build_cache_max_bytes=self.engine.build_cache_max_bytes,
             ),
             workspace=self.context.path,
             credentials=self.credentials,
@@ -278,7 +312,7 @@ def run_folder(runs_root: Path, run_id: str, *, reuse: bool = False) -> Iterator
 
 
 def materialize_job_context(job: RunJob, workspace: Path, *, host_files: bool,
-                            open_upload: OpenUpload | None) -> ContextInfo:
+                            open_upload: OpenUpload | None, egress: EgressPolicy | None = None) -> ContextInfo:
     """Put the run's context into ``workspace``: an upload (workers), git, a tarball, a local folder (CLI)."""
     if job.context and job.context.startswith(UPLOAD_PREFIX):
         if open_upload is None:
@@ -292,7 +326,8 @@ def materialize_job_context(job: RunJob, workspace: Path, *, host_files: bool,
     if on_host and not host_files:
         raise UsageError(f"context {spec.display}: a path on this host cannot be a service run's context; "
                          "upload it (tasks-engine build/run do) or give a git or tarball URL")
-    return materialize_context(spec, workspace, dockerfile=job.dockerfile, git_auth=job.git_auth)
+    return materialize_context(spec, workspace, dockerfile=job.dockerfile, git_auth=job.git_auth,
+                               egress=egress or DEFAULT_POLICY)
 
 
 def _host_path(location: str) -> bool:
@@ -312,7 +347,8 @@ def prepare_run(job: RunJob, *, engine: EngineConfig, host_files: bool, open_upl
     """
     run_id = checked_run_id(job.run_id)
     with run_folder(engine.runs_root, run_id, reuse=reuse_folder) as workspace:
-        context = materialize_job_context(job, workspace, host_files=host_files, open_upload=open_upload)
+        context = materialize_job_context(job, workspace, host_files=host_files, open_upload=open_upload,
+                                          egress=engine.egress)
         run = run_info_for(job, run_id=run_id, context=context, now=now or datetime.now(UTC))
         inputs = compile_inputs_for(job, engine, run=run, context_dir=context.path, host_files=host_files,
                                     environ=environ)

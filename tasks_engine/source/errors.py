@@ -69,3 +69,7 @@ class DownloadError(ContextError, PermanentError):
 
 class DownloadTransientError(ContextError, TransientError):
     """A remote tarball download failed in a way worth retrying (5xx, timeout, connection error)."""
+
+
+class EgressContextError(ContextError, UsageError):
+    """The context's host resolves to an address the engine's egress policy refuses (cloud metadata, ...)."""

@@ -12,6 +12,11 @@ leaves them in the remote URL. ``GIT_TERMINAL_PROMPT=0`` makes a missing credent
 
 Submodules over ``file://`` are allowed only when the context itself is local (``file://`` or a path): a
 hostile repository must not be able to pull files from the worker's disk into a build.
+
+Egress: the repository's host, and every submodule's, is resolved and checked by the engine's egress policy
+before git runs; for http(s) git is then pinned to the checked addresses (``http.curloptResolve``) and does not
+follow redirects (``http.followRedirects=false``), so neither a changed DNS answer nor a redirect can reach
+a refused address. ssh and git:// hosts are checked before the fetch but cannot be pinned.
 """
 
 from __future__ import annotations
@@ -27,7 +32,14 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import git
 
-from tasks_engine.source.errors import GitContextError, GitTransientError, InvalidContextError, mask_url
+from tasks_engine.egress import DEFAULT_POLICY, EgressPolicy, EgressRefused
+from tasks_engine.source.errors import (
+    EgressContextError,
+    GitContextError,
+    GitTransientError,
+    InvalidContextError,
+    mask_url,
+)
 
 _SHA_RE = re.compile(r"^[0-9a-fA-F]{4,40}$")
 _TRANSIENT_HINTS = (
@@ -80,12 +92,13 @@ def split_credentials(url: str) -> tuple[str, GitAuth | None]:
 class _Runner:
     """Runs git commands in one repository with a shared deadline and a scrubbed environment."""
 
-    def __init__(self, root: Path, remote: str, auth: GitAuth | None, *, deadline: float, local: bool) -> None:
+    def __init__(self, root: Path, remote: str, auth: GitAuth | None, *, deadline: float, local: bool,
+                 pins: list[tuple[str, str]] | None = None) -> None:
         self.repo_git = git.Git(str(root))
         self.remote = remote
         self.deadline = deadline
         env = {"GIT_TERMINAL_PROMPT": "0", "GIT_LFS_SKIP_SMUDGE": "1"}
-        config: list[tuple[str, str]] = [("advice.detachedHead", "false")]
+        config: list[tuple[str, str]] = [("advice.detachedHead", "false"), *(pins or [])]
         if local:
             config.append(("protocol.file.allow", "always"))
         if auth is not None:
@@ -153,6 +166,50 @@ def _ls_remote(run: _Runner, ref: str | None) -> tuple[str, str]:
     raise GitContextError(f"ref {ref!r} not found in {mask_url(run.remote)}", location=run.remote)
 
 
+def _host_port(url: str) -> tuple[str, int, str] | None:
+    """(host, port, scheme) of a network git URL; None for local ones (paths, ``file://``)."""
+    if url.startswith("git@") or ("://" not in url and "@" in url.partition(":")[0] and ":" in url):
+        return url.partition("@")[2].partition(":")[0], 22, "ssh"
+    if "://" not in url:
+        return None
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    defaults = {"http": 80, "https": 443, "ssh": 22, "git+ssh": 22, "ssh+git": 22, "git": 9418}
+    if scheme not in defaults or not parts.hostname:
+        return None
+    return parts.hostname, parts.port or defaults[scheme], scheme
+
+
+def egress_pins(urls: list[str], egress: EgressPolicy) -> list[tuple[str, str]]:
+    """Check every network URL's host; git config entries that pin http(s) hosts to the checked addresses."""
+    pins: list[tuple[str, str]] = []
+    for url in urls:
+        found = _host_port(url)
+        if found is None:
+            continue
+        host, port, scheme = found
+        try:
+            addresses = egress.check_host(host, port, what=f"git context {mask_url(url)}")
+        except EgressRefused as exc:
+            raise EgressContextError(str(exc), location=url) from None
+        except OSError:
+            continue  # unresolvable: git reports it as it always did
+        if scheme in ("http", "https"):
+            shown = ",".join(f"[{a}]" if ":" in a else a for a in addresses)
+            pins.append(("http.curloptResolve", f"{host}:{port}:{shown}"))
+    if pins:
+        pins.append(("http.followRedirects", "false"))
+    return pins
+
+
+def _submodule_urls(run: _Runner, dest: Path) -> list[str]:
+    try:
+        out = run("config", "-f", str(dest / ".gitmodules"), "--get-regexp", r"^submodule\..*\.url$")
+    except GitContextError:
+        return []
+    return [line.split(None, 1)[1] for line in out.splitlines() if " " in line]
+
+
 def fetch_git(
     remote: str,
     dest: Path,
@@ -160,6 +217,7 @@ def fetch_git(
     ref: str | None,
     auth: GitAuth | None,
     timeout: float,
+    egress: EgressPolicy = DEFAULT_POLICY,
 ) -> GitCheckout:
     """Clone ``remote`` at ``ref`` into the empty folder ``dest`` (the work tree is ``dest`` itself)."""
     if shutil.which("git") is None:
@@ -173,7 +231,9 @@ def fetch_git(
         git.Repo.init(str(dest))
     except (git.GitError, OSError) as exc:
         raise GitContextError(f"cannot initialise a repository in {str(dest)!r}: {exc}") from exc
-    run = _Runner(dest, clean_remote, auth, deadline=time.monotonic() + timeout, local=local)
+    deadline = time.monotonic() + timeout
+    pins = egress_pins([clean_remote], egress)
+    run = _Runner(dest, clean_remote, auth, deadline=deadline, local=local, pins=pins)
     run("remote", "add", "origin", clean_remote)
     kind, full_ref = _ls_remote(run, ref)
     branch = full_ref.removeprefix("refs/heads/") if kind == "branch" else ""
@@ -210,6 +270,10 @@ def fetch_git(
     else:
         run("checkout", "--detach", "FETCH_HEAD")
     if (dest / ".gitmodules").is_file():
+        # Submodules may name other hosts: each is checked (and pinned) like the repository itself.
+        sub_pins = egress_pins([u for u in _submodule_urls(run, dest) if "://" in u or "@" in u], egress)
+        if sub_pins:
+            run = _Runner(dest, clean_remote, auth, deadline=deadline, local=local, pins=[*pins, *sub_pins])
         try:
             run("submodule", "update", "--init", "--recursive", "--depth", "1")
         except GitContextError:

@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from tasks_engine.egress import DEFAULT_POLICY, EgressPolicy, EgressRefused, open_url
 from tasks_engine.source.errors import (
     DownloadError,
     DownloadTransientError,
+    EgressContextError,
     InvalidContextError,
     mask_url,
 )
@@ -56,16 +58,18 @@ def materialize_context(
     max_members: int = DEFAULT_MAX_MEMBERS,
     sleep: Callable[[float], None] = time.sleep,
     dockerfile: str | None = None,
+    egress: EgressPolicy = DEFAULT_POLICY,
 ) -> ContextInfo:
     """Fill the empty folder ``dest`` with the context. ``dockerfile`` picks ``<Dockerfile>.dockerignore`` and
-    keeps that Dockerfile even when an ignore rule matches it, as docker does."""
+    keeps that Dockerfile even when an ignore rule matches it, as docker does. Git and tarball fetches go
+    through ``egress`` (the engine's policy: no cloud metadata, and whatever the operator denied)."""
     parsed = spec if isinstance(spec, ContextSpec) else parse_context(spec)
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise InvalidContextError(f"destination {str(dest)!r} must be an empty folder", location=str(dest))
     created = not dest.exists()
     dest.mkdir(parents=True, exist_ok=True)
     try:
-        return _materialize(parsed, dest, git_auth, timeout, max_bytes, max_members, sleep, dockerfile)
+        return _materialize(parsed, dest, git_auth, timeout, max_bytes, max_members, sleep, dockerfile, egress)
     except BaseException:
         _empty_folder(dest, remove=created)
         raise
@@ -80,6 +84,7 @@ def _materialize(
     max_members: int,
     sleep: Callable[[float], None],
     dockerfile: str | None,
+    egress: EgressPolicy,
 ) -> ContextInfo:
     if spec.kind is ContextKind.EMPTY:
         return ContextInfo(dest, "", "", dest)
@@ -91,10 +96,11 @@ def _materialize(
         remote = spec.location
         if "://" not in remote and not remote.startswith("git@"):
             remote = Path(remote).resolve().as_uri()
-        checkout = fetch_git(remote, dest, ref=spec.ref, auth=git_auth, timeout=timeout)
+        checkout = fetch_git(remote, dest, ref=spec.ref, auth=git_auth, timeout=timeout, egress=egress)
         path = resolve_in_scope(dest, spec.subdir) if spec.subdir else dest
         return ContextInfo(path, checkout.commit, checkout.branch, dest)
-    download_tarball(spec.location, dest, timeout=timeout, max_bytes=max_bytes, max_members=max_members, sleep=sleep)
+    download_tarball(spec.location, dest, timeout=timeout, max_bytes=max_bytes, max_members=max_members, sleep=sleep,
+                     egress=egress)
     return ContextInfo(dest, "", "", dest)
 
 
@@ -189,8 +195,10 @@ def download_tarball(
     max_members: int = DEFAULT_MAX_MEMBERS,
     retries: int = 3,
     sleep: Callable[[float], None] = time.sleep,
+    egress: EgressPolicy = DEFAULT_POLICY,
 ) -> None:
-    """Download ``url`` (5xx and network errors retried with backoff, 4xx not) and unpack it safely."""
+    """Download ``url`` (5xx and network errors retried with backoff, 4xx not) and unpack it safely; the
+    address and every redirect's are checked by ``egress`` before anything is sent."""
     shown = mask_url(url)
     try:
         parts = urlsplit(url)
@@ -202,7 +210,7 @@ def download_tarball(
     with tempfile.TemporaryFile() as buffer:
         for attempt in range(retries):
             try:
-                _fetch_to(url, buffer, timeout=timeout, max_bytes=max_bytes)
+                _fetch_to(url, buffer, timeout=timeout, max_bytes=max_bytes, egress=egress)
                 break
             except DownloadTransientError:
                 if attempt == retries - 1:
@@ -212,13 +220,13 @@ def download_tarball(
         safe_extract(buffer, dest, max_bytes=max_bytes, max_members=max_members, location=shown)
 
 
-def _fetch_to(url: str, out: IO[bytes], *, timeout: float, max_bytes: int) -> None:
+def _fetch_to(url: str, out: IO[bytes], *, timeout: float, max_bytes: int, egress: EgressPolicy) -> None:
     shown = mask_url(url)
     out.seek(0)
     out.truncate()
     try:
-        opener = urllib.request.build_opener(_SameOriginAuthRedirects)
-        with opener.open(_auth_request(url), timeout=timeout) as response:
+        redirects = (_SameOriginAuthRedirects(),)
+        with open_url(_auth_request(url), policy=egress, timeout=timeout, extra_handlers=redirects) as response:
             size = 0
             while True:
                 chunk = response.read(_CHUNK)
@@ -228,6 +236,8 @@ def _fetch_to(url: str, out: IO[bytes], *, timeout: float, max_bytes: int) -> No
                 if size > max_bytes:
                     raise DownloadError(f"download of {shown} exceeds {max_bytes} bytes", location=url)
                 out.write(chunk)
+    except EgressRefused as exc:
+        raise EgressContextError(f"tarball context {shown}: {exc}", location=url) from None
     except urllib.error.HTTPError as exc:
         cls = DownloadTransientError if exc.code >= 500 else DownloadError
         raise cls(f"failed to GET {shown} with status {exc.code} {exc.reason}", location=url) from None

@@ -1,17 +1,20 @@
 """Fetching the files named in ``alias.src``: local paths inside the source context, or http(s) URLs.
 
 This is the only I/O the templating pipeline does, so it sits behind an injected callable
-(``load_source(name) -> text``); this module provides the default one. Remote sources keep ACR's 2-second
-timeout, and a status above 299 is an error carrying the response body, as in acr-builder.
+(``load_source(name) -> text``); this module provides the default one. Remote sources are fetched by an
+injected ``fetch_url`` (the runner passes one bound to the engine's egress policy, ``tasks_engine.egress``,
+with ACR's 2-second timeout); without one, URLs are refused. A status above 299 is an error carrying the
+response body, as in acr-builder.
 """
 
 from __future__ import annotations
 
 import http.client
 import urllib.error
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+
+from tasks_engine.errors import UsageError
 
 MAX_SOURCE_BYTES = 1 << 20
 
@@ -25,7 +28,7 @@ def is_url(source: str) -> bool:
 
 
 def default_alias_source_loader(
-    context_dir: Path | None, *, timeout: float = 2.0
+    context_dir: Path | None, *, fetch_url: Callable[[str], bytes] | None = None
 ) -> Callable[[str], str]:
     """Returns ``load(source) -> text``.
 
@@ -36,17 +39,17 @@ def default_alias_source_loader(
 
     def load(source: str) -> str:
         if is_url(source):
-            return _fetch(source, timeout)
+            if fetch_url is None:
+                raise AliasSourceError(f"failed to fetch alias source {source}: remote sources are not enabled here")
+            return _fetch(source, fetch_url)
         return _read_local(source, context_dir)
 
     return load
 
 
-def _fetch(url: str, timeout: float) -> str:
-    request = urllib.request.Request(url, method="GET")  # noqa: S310 - scheme checked by is_url
+def _fetch(url: str, fetch_url: Callable[[str], bytes]) -> str:
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            data: bytes = response.read(MAX_SOURCE_BYTES + 1)
+        data = fetch_url(url)
     except urllib.error.HTTPError as exc:
         body = exc.read(4096).decode("utf-8", "replace").strip() if exc.fp is not None else ""
         raise AliasSourceError(
@@ -55,6 +58,8 @@ def _fetch(url: str, timeout: float) -> str:
     except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
         reason = getattr(exc, "reason", None) or exc
         raise AliasSourceError(f"failed to fetch alias source {url}: {reason}") from exc
+    except UsageError as exc:  # the egress policy refused the address
+        raise AliasSourceError(f"failed to fetch alias source {url}: {exc}") from exc
     if len(data) > MAX_SOURCE_BYTES:
         raise AliasSourceError(f"alias source {url} is larger than {MAX_SOURCE_BYTES} bytes")
     return _decode(data, url)

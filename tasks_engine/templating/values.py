@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from tasks_engine.errors import DefinitionError, Problem, Severity, UsageError
+from tasks_engine.templating.gotemplate.values import InterfaceMap
 from tasks_engine.templating.yamlv2 import (
     BINARY,
     BOOL,
@@ -52,10 +53,11 @@ def _to_value(loader: yaml.SafeLoader, node: yaml.Node, depth: int = 0) -> objec
         raise ValueError("values nested too deeply (recursive alias?)")
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)  # "<<" merge keys, as yaml.v2 supports them
-        return {
-            _scalar_key(_to_value(loader, key, depth + 1)): _to_value(loader, value, depth + 1)
+        # yaml.v2 decodes a nested map into map[interface{}]interface{}: keys keep their YAML types.
+        return InterfaceMap(
+            (_typed_key(_to_value(loader, key, depth + 1)), _to_value(loader, value, depth + 1))
             for key, value in node.value
-        }
+        )
     if isinstance(node, yaml.SequenceNode):
         return [_to_value(loader, item, depth + 1) for item in node.value]
     assert isinstance(node, yaml.ScalarNode)
@@ -147,10 +149,11 @@ def load_values(text: str, filename: str) -> dict[str, Any]:
         loader.dispose()
 
 
-def _scalar_key(key: object) -> str:
-    if isinstance(key, bool):
-        return "true" if key else "false"
-    return "" if key is None else str(key)
+def _typed_key(key: object) -> object:
+    """A nested map key as yaml.v2 keeps it; lists and maps (unhashable here, rare in Go) become text."""
+    if isinstance(key, list | dict):
+        return str(key)
+    return key
 
 
 def split_set_argument(argument: str) -> list[str]:
@@ -234,7 +237,7 @@ def _merge_maps(sink: dict[str, Any], source: Mapping[str, Any]) -> None:
     for key, value in source.items():
         if isinstance(value, Mapping):
             if key not in sink:
-                sink[key] = copy.deepcopy(dict(value))
+                sink[key] = copy.deepcopy(value) if isinstance(value, dict) else dict(value)
             elif isinstance(sink[key], dict):
                 _merge_maps(sink[key], value)
             # else: ACR logs "Can't override a map with a scalar" and skips.

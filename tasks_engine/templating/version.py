@@ -1,9 +1,10 @@
 """Task-file version detection and validation (acr-builder ``graph.FindVersion`` / ``validateTaskVersion``).
 
 The version decides whether alias pre-processing runs, and it must be known *before* the file is
-templated or parsed, so ACR finds it with a line scan rather than YAML. We copy that scan: the ``version``
-key only counts when it is the first line that is neither blank nor a comment, and the switch is a plain
-string comparison (``"V1.1.0" < "v1.1.0"``) — task files already depend on both.
+templated or parsed, so ACR finds it with a line scan rather than YAML. We copy that scan: since
+acr-builder #687 every line is looked at and the first one that starts (at column 0) with a ``version``
+key wins, so a file that opens with a template action or another key and has ``version: v1.1.0`` below
+still gets aliases; the switch is a plain string comparison (``"V1.1.0" < "v1.1.0"``).
 """
 
 from __future__ import annotations
@@ -34,20 +35,16 @@ def _go_lines(text: str) -> list[str]:
 
 
 def find_version(text: str) -> str:
-    """Returns the raw ``version`` value, or ``""`` when the first meaningful line is not a version line.
+    """Returns the raw ``version`` value of the first version line, or ``""`` when no line is one.
 
     The key may be written bare or in single or double quotes (acr-builder#607); quotes around the value
     are trimmed. Indented ``version:`` does not count (it would belong to a nested map).
     """
     for line in _go_lines(text):
-        trimmed = go_trim_space(line)
-        if trimmed == "" or trimmed.startswith("#"):
-            continue
         if line.startswith(_KEY_FORMS):
             key, sep, value = line.partition(":")
             if sep and go_trim_space(key) in _KEY_FORMS:
                 return go_trim_space(value).strip(_QUOTES)
-        break
     return ""
 
 

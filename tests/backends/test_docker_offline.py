@@ -184,3 +184,47 @@ def test_gc_without_a_daemon_is_a_clear_transient_error(tmp_path: Path) -> None:
 
     with pytest.raises(TransientError, match="cannot reach the Docker daemon"):
         collect_garbage_from_env(older_than=timedelta(hours=1), now=datetime.now(UTC), client_factory=factory)
+
+
+class _RacyApi:
+    """A daemon whose container exits the moment it starts: only a stream opened before ``start`` sees the
+    output (what ``logs(follow=True)`` after ``start`` lost under load)."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.attached = False
+
+    def attach(self, container: str, **kwargs: Any) -> Iterator[bytes]:
+        self.calls.append("attach")
+        self.attached = True
+        return iter([b"every ", b"byte\n"])
+
+    def start(self, container: str) -> None:
+        self.calls.append("start")
+
+    def logs(self, container: str, **kwargs: Any) -> Iterator[bytes]:
+        self.calls.append("logs")
+        return iter([])  # the race: the output went by before this request arrived
+
+    def wait(self, container: str) -> dict[str, int]:
+        return {"StatusCode": 0}
+
+    def kill(self, container: str) -> None:
+        raise AssertionError("not stopped")
+
+
+def test_output_stream_is_attached_before_the_container_starts(tmp_path: Path, monkeypatch: Any) -> None:
+    from tasks_engine.backends.docker import containers
+
+    api = _RacyApi()
+    ctx = type("Ctx", (), {"api": api, "options": BackendOptions(state_root=tmp_path, poll_interval=0.01),
+                           "keep": lambda self, cid: None})()
+    monkeypatch.setattr(containers, "_create_named", lambda *a: "c1")
+    monkeypatch.setattr(containers, "_remove", lambda *a: None)
+    out: list[str] = []
+    step = StepSpec(id="s", type=StepType.CMD, image="x")
+    result = containers._run_container(ctx, step, None, attempt=1, log=out.append,  # type: ignore[arg-type]
+                                       stop=threading.Event())
+    assert result.ok
+    assert "".join(out) == "every byte\n"
+    assert api.calls[:2] == ["attach", "start"]

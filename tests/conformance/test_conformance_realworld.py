@@ -49,7 +49,7 @@ steps:
       bash echo {{ .Run.Date | substr 0 8 }} {{ default "latest" .Values.channel }}
       {{ index .Values "build.number" }}
     env:
-      - LABELS={{ toJson .Values.labels }}
+      - LABELS='{{ toJson .Values.labels }}'   # ACR's shell would strip bare JSON quotes; so does the engine
 {{- with .Values.extraEnv }}
       - EXTRA={{ . }}
 {{- end }}

@@ -64,7 +64,16 @@ def test_nested_keys_are_typed_like_yaml_v2_map_keys() -> None:
     """yaml.v2 decodes a nested map into ``map[interface{}]interface{}``, so the key ``y`` is the bool
     true (printed ``true``), while a top-level key is decoded into a Go string and keeps its text."""
     values = load_values("y: top\ncoords:\n  x: 1\n  y: 2\n", "values.yaml")
-    assert values == {"y": "top", "coords": {"x": 1, "true": 2}}
+    assert values == {"y": "top", "coords": {"x": 1, True: 2}}
+    # Go orders keys of different types by type (unspecified across types); ours: bools before strings
+    assert render("{{.Values.coords}}", {"Values": values}).text == "map[true:2 x:1]"
+
+
+def test_nested_keys_keep_yaml_types_for_index() -> None:
+    """The real file shape: ports keyed by number, looked up with ``index .Values.ports 80`` (ACR)."""
+    values = load_values("ports:\n  80: http\n  443: https\nnames:\n  web: 80\n", "values.yaml")
+    text = '{{ index .Values.ports 80 }} {{ index .Values.ports (index .Values.names "web") }} {{ .Values.names.web }}'
+    assert render(text, {"Values": values}).text == "http http 80"
 
 
 def test_bad_tagged_scalar_is_a_definition_error() -> None:

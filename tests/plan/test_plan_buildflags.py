@@ -136,8 +136,8 @@ def test_errors_name_the_problem(text: str, needle: str) -> None:
 
 def test_unknown_flag_lists_supported_ones() -> None:
     with pytest.raises(BuildFlagError) as info:
-        parse_build_args("--secret id=x .")
-    assert info.value.flag == "--secret"
+        parse_build_args("--ssh default .")
+    assert info.value.flag == "--ssh"
     for name in SUPPORTED_FLAGS:
         assert name in info.value.message
 

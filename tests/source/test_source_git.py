@@ -204,3 +204,19 @@ def test_credentials_go_to_scoped_env_header_not_argv(tmp_path: Path) -> None:
     assert header == "Authorization: Basic " + base64.b64encode(b"dummy:pat").decode()
     assert "protocol.file.allow" not in pairs  # remote contexts may not pull file:// submodules
     assert runner.env["GIT_TERMINAL_PROMPT"] == "0"
+
+
+def test_git_egress_pins_checks_every_host_and_pins_http() -> None:
+    from tasks_engine.egress import EgressPolicy
+    from tasks_engine.source.errors import EgressContextError
+    from tasks_engine.source.git import egress_pins
+
+    answers = {"git.example": ["203.0.113.9"], "evil.example": ["169.254.169.254"]}
+    policy = EgressPolicy(resolver=lambda host, port: answers[host])
+    pins = egress_pins(["https://git.example/org/repo.git", "git@git.example:org/other.git", "/local/repo.git"],
+                       policy)
+    assert pins == [("http.curloptResolve", "git.example:443:203.0.113.9"), ("http.followRedirects", "false")]
+    with pytest.raises(EgressContextError, match=r"evil.example resolves to 169.254.169.254"):
+        egress_pins(["https://evil.example/x.git"], policy)
+    with pytest.raises(EgressContextError, match=r"169.254.169.254 is a link-local"):
+        egress_pins(["ssh://git@169.254.169.254/x.git"], policy)

@@ -55,7 +55,7 @@ class DockerBackend:
     def __init__(
         self,
         *,
-        client_factory: Callable[[], Any] = docker.from_env,
+        client_factory: Callable[[], Any] | None = None,
         options: BackendOptions,
         workspace: Path,
         credentials: Sequence[RegistryCredential] = (),
@@ -68,6 +68,9 @@ class DockerBackend:
         added to every container, network and volume of the run."""
         self._labels = dict(labels or {})
         self._source_commit = source_commit
+        if client_factory is None:
+            host = options.docker_host
+            client_factory = (lambda: docker.DockerClient(base_url=host)) if host else docker.from_env
         self._client_factory = client_factory
         self._options = options
         self._workspace = Path(workspace)
@@ -163,7 +166,7 @@ class DockerBackend:
             plan,
             "container",
             lambda: api.containers(all=True, filters=filters),
-            lambda c: api.remove_container(c["Id"], force=True),
+            lambda c: api.remove_container(c["Id"], force=True, v=True),
             lambda c: c.get("Names") or c["Id"],
         )
         created = list(self._ctx.created_networks) if self._ctx else []

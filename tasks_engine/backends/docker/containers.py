@@ -28,6 +28,7 @@ from tasks_engine.backends.docker.names import LABEL_RUN_ID, container_name
 from tasks_engine.backends.docker.netpolicy import resolve_network
 from tasks_engine.backends.docker.options import PRIVILEGED_REFUSED
 from tasks_engine.backends.docker.pull import ensure_image
+from tasks_engine.backends.docker.runoptions import run_settings
 from tasks_engine.backends.docker.spec import (
     Bind,
     ContainerSpec,
@@ -59,6 +60,10 @@ def container_spec(ctx: RunContext, step: StepSpec) -> ContainerSpec:
         binds.append(Bind(folder, mount.mount_path, read_only=True))
     exposed, port_bindings = parse_ports(step.ports, step.expose)
     network = resolve_network(ctx, step.network)
+    settings = run_settings(step.run_options, opts)
+    aliases = aliases_for(network, step.id)
+    if aliases:
+        aliases += [a for a in settings.aliases if a not in aliases]
     return ContainerSpec(
         image=step.image,
         command=list(step.args),
@@ -71,10 +76,14 @@ def container_spec(ctx: RunContext, step: StepSpec) -> ContainerSpec:
         exposed=exposed,
         port_bindings=port_bindings,
         network=network,
-        aliases=aliases_for(network, step.id),
+        aliases=aliases,
         privileged=step.privileged,
         isolation=step.isolation,
         nano_cpus=nano_cpus(step.cpus),
+        host_extra=settings.host,
+        create_extra=settings.create,
+        extra_binds=settings.binds,
+        anonymous_volumes=settings.volumes,
     )
 
 
@@ -87,10 +96,14 @@ def _create(ctx: RunContext, spec: ContainerSpec, name: str) -> str:
         network_mode=spec.network,
         isolation=spec.isolation,
         nano_cpus=spec.nano_cpus,
+        binds=spec.extra_binds or None,
+        **spec.host_extra,
     )
     networking = None
     if spec.aliases and spec.network:
         networking = api.create_networking_config({spec.network: api.create_endpoint_config(aliases=spec.aliases)})
+    create = dict(spec.create_extra)
+    labels = {**create.pop("labels", {}), **spec.labels}  # the run's labels win: cleanup depends on them
     created = api.create_container(
         spec.image,
         command=spec.command or None,
@@ -98,11 +111,13 @@ def _create(ctx: RunContext, spec: ContainerSpec, name: str) -> str:
         environment=spec.environment,
         user=spec.user,
         working_dir=spec.working_dir,
-        labels=spec.labels,
+        labels=labels,
         name=name,
         ports=spec.exposed or None,
+        volumes=spec.anonymous_volumes or None,
         host_config=host_config,
         networking_config=networking,
+        **create,
     )
     return str(created["Id"])
 
@@ -125,23 +140,62 @@ def _create_named(ctx: RunContext, spec: ContainerSpec, step_id: str, attempt: i
 
 def _remove(ctx: RunContext, container_id: str) -> None:
     with contextlib.suppress(docker.errors.APIError):
-        ctx.api.remove_container(container_id, force=True)
+        ctx.api.remove_container(container_id, force=True, v=True)  # anonymous volumes (-v /path) too
 
 
-def _stream_logs(ctx: RunContext, container_id: str, out: queue.Queue[Any]) -> None:
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-    try:
-        for chunk in ctx.api.logs(container_id, stream=True, follow=True, stdout=True, stderr=True):
-            text = decoder.decode(chunk)
-            if text:
-                out.put(text)
-        tail = decoder.decode(b"", final=True)
-        if tail:
-            out.put(tail)
-    except Exception as exc:  # the container vanished or the daemon went away; the waiter reports it
-        out.put(f"[tasks-engine] output stream ended early: {reason(exc)}\n")
-    finally:
-        out.put(_DONE)
+class _OutputPump:
+    """Copies a container's attached output into a bounded queue from a reader thread.
+
+    Why attach before start (as ``docker run`` does) instead of ``logs(follow=True)`` after it: a container
+    that exits within milliseconds can finish before a logs request reaches the daemon, and then the whole
+    output is lost (seen under load with a ``cat`` step). An attach opened on a created container receives
+    every byte from the first one. Why bounded: the reader blocks when the consumer lags, so the daemon (and
+    in the end the container's write) waits instead of this process buffering a 1 GB output in memory.
+    """
+
+    def __init__(self, stream: Any, *, capacity: int = 64) -> None:
+        self._stream = stream
+        self.queue: queue.Queue[Any] = queue.Queue(maxsize=capacity)
+        self._abandoned = threading.Event()
+
+    def start(self) -> None:
+        threading.Thread(target=self._pump, name="container-output", daemon=True).start()
+
+    def abandon(self) -> None:
+        """The consumer gives up (stop, or the drain timeout): unblock and end the reader."""
+        self._abandoned.set()
+        with contextlib.suppress(Exception):
+            self._stream.close()
+
+    def _put(self, item: Any) -> bool:
+        while not self._abandoned.is_set():
+            try:
+                self.queue.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _pump(self) -> None:
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        try:
+            for chunk in self._stream:
+                text = decoder.decode(chunk)
+                if text and not self._put(text):
+                    return
+            tail = decoder.decode(b"", final=True)
+            if tail:
+                self._put(tail)
+        except Exception as exc:  # the container vanished or the daemon went away; the waiter reports it
+            if not self._abandoned.is_set():
+                self._put(f"[tasks-engine] output stream ended early: {reason(exc)}\n")
+        finally:
+            self._put(_DONE)
+
+
+def _attach(ctx: RunContext, container_id: str) -> Any:
+    """An output stream opened before the container starts, so not a byte can be missed."""
+    return ctx.api.attach(container_id, stdout=True, stderr=True, stream=True, logs=False)
 
 
 def _wait(ctx: RunContext, container_id: str, result: dict[str, Any], done: threading.Event) -> None:
@@ -172,6 +226,7 @@ def run_cmd(ctx: RunContext, step: StepSpec, *, attempt: int, log: LogWriter, st
         retry_delay=step.cmd_download_retry_delay,
         log=log,
         stop=stop,
+        platform=spec.create_extra.get("platform"),
     )
     if stop.is_set():
         return AttemptResult(ok=False, stopped=True, error="stopped before the container started")
@@ -200,21 +255,30 @@ def _run_container(
     if keep:
         ctx.keep(container_id)
     try:
-        api.start(container_id)
         if step.detach:
+            api.start(container_id)
             log(f"{container_id}\n")
             return AttemptResult(ok=True, exit_code=None)
-        return _follow(ctx, container_id, log=log, stop=stop)
+        pump = _OutputPump(_attach(ctx, container_id))
+        try:
+            api.start(container_id)
+        except BaseException:
+            pump.abandon()
+            raise
+        return _follow(ctx, container_id, pump, log=log, stop=stop)
     finally:
         if not keep:
             _remove(ctx, container_id)
 
 
-def _follow(ctx: RunContext, container_id: str, *, log: LogWriter, stop: threading.Event) -> AttemptResult:
-    output: queue.Queue[Any] = queue.Queue()
+def _follow(
+    ctx: RunContext, container_id: str, pump: _OutputPump, *, log: LogWriter, stop: threading.Event
+) -> AttemptResult:
+    """Relay output until the stream ends after the container exited. The drain timeout counts silence, not
+    total time: a container that wrote a lot just before exiting is still read to the last byte."""
     waited: dict[str, Any] = {}
     exited = threading.Event()
-    threading.Thread(target=_stream_logs, args=(ctx, container_id, output), daemon=True).start()
+    pump.start()
     threading.Thread(target=_wait, args=(ctx, container_id, waited, exited), daemon=True).start()
     stopped = False
     stream_open = True
@@ -230,15 +294,18 @@ def _follow(ctx: RunContext, container_id: str, *, log: LogWriter, stop: threadi
             if drain_deadline is None:
                 drain_deadline = time.monotonic() + ctx.options.log_drain_timeout
             elif time.monotonic() > drain_deadline:
+                pump.abandon()
                 break
         try:
-            item = output.get(timeout=ctx.options.poll_interval)
+            item = pump.queue.get(timeout=ctx.options.poll_interval)
         except queue.Empty:
             continue
         if item is _DONE:
             stream_open = False
         else:
             log(item)
+            if drain_deadline is not None:
+                drain_deadline = time.monotonic() + ctx.options.log_drain_timeout
     if "error" in waited:
         exc = waited["error"]
         if is_connection_error(exc):

@@ -39,7 +39,10 @@ class RunContext:
     kept: set[str] = field(default_factory=set)
     # Labels the caller adds to every object (a worker's lease token, so a sweep can tell live runs from dead)
     extra_labels: dict[str, str] = field(default_factory=dict)
+    # Multi-platform builds: normalized tag -> [(platform, per-platform tag)]; the push step assembles the list.
+    manifest_lists: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    _docker_version: str = ""
 
     @property
     def api(self) -> Any:
@@ -57,6 +60,17 @@ class RunContext:
     def auth_for(self, registry: str) -> dict[str, str] | None:
         cred = credential_for(self.credentials, registry)
         return cred.auth_config() if cred else None
+
+    def docker_version(self) -> str:
+        """The daemon's version (``20.10.24+dfsg1``), asked once per run."""
+        with self.lock:
+            if not self._docker_version:
+                self._docker_version = str(self.api.version().get("Version") or "0")
+            return self._docker_version
+
+    def record_manifest_list(self, tag: str, entries: list[tuple[str, str]]) -> None:
+        with self.lock:
+            self.manifest_lists[tag] = list(entries)
 
     def keep(self, container_id: str) -> None:
         with self.lock:

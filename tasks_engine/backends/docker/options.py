@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from tasks_engine.egress import DEFAULT_POLICY, EgressPolicy
 
 PRIVILEGED_REFUSED = "privileged steps are disabled by the engine configuration (set allowPrivileged: true)"
 HOST_NETWORK_REFUSED = (
@@ -29,6 +31,8 @@ class BackendOptions:
     # ``network: host`` (steps and builds) shares the worker's network stack: its loopback services (the
     # broker, a local registry, other runs' published ports). ACR allows it; here the operator opts in.
     allow_host_network: bool = False
+    # ``-v /host/path:/x`` (and ``--mount type=bind``) in a cmd's docker run options: the worker's own files.
+    allow_host_mounts: bool = False
     docker_socket_path: str = "/var/run/docker.sock"
     # ACR's conventions (spec §4.6): the shared workspace and a per-run home with HOME pointing at it.
     workspace_mount: str = "/workspace"
@@ -40,3 +44,17 @@ class BackendOptions:
     push_backoff_cap: float = 5.0
     # How long to wait for the rest of a container's output after it exited.
     log_drain_timeout: float = 5.0
+    # The daemon (``unix:///path`` or ``tcp://``); None: ``DOCKER_HOST`` or the default socket, as the SDK reads them.
+    docker_host: str | None = None
+    # BuildKit builds run the docker CLI that ships with the engine (Debian's docker.io 20.10), never a shell.
+    docker_cli: str = "/usr/bin/docker"
+    # Build every step with BuildKit unless it sets DOCKER_BUILDKIT=0 (ACR: classic unless DOCKER_BUILDKIT=1).
+    buildkit_default: bool = False
+    # ``# syntax=`` frontend image -> a mirror image, or "builtin" for the daemon's own Dockerfile frontend.
+    buildkit_frontends: dict[str, str] = field(default_factory=dict)
+    # What remote build contexts (git, tarball URLs in a build string) may be fetched from.
+    egress: EgressPolicy = DEFAULT_POLICY
+    # Keep the daemon's build cache under this many bytes after builds (None: leave it to the operator).
+    build_cache_max_bytes: int | None = None
+    # Where the kernel lists registered binary formats (QEMU emulation); a test points it elsewhere.
+    binfmt_dir: Path = Path("/proc/sys/fs/binfmt_misc")

@@ -15,7 +15,7 @@ import docker.utils
 
 from tasks_engine.backends.docker.context import RunContext
 from tasks_engine.backends.docker.errors import is_connection_error, is_not_found, reason, unreachable
-from tasks_engine.backends.docker.streams import consume, stream_error
+from tasks_engine.backends.docker.streams import consume, progress_item
 from tasks_engine.runtime.backend import LogWriter
 
 _NOT_FOUND_HINTS = ("not found", "manifest unknown", "does not exist", "pull access denied", "no such image")
@@ -50,16 +50,14 @@ def image_exists(ctx: RunContext, ref: str) -> bool:
     return True
 
 
-def pull_once(ctx: RunContext, ref: str, *, log: LogWriter, stop: threading.Event) -> str | None:
+def pull_once(ctx: RunContext, ref: str, *, log: LogWriter, stop: threading.Event,
+              platform: str | None = None) -> str | None:
     """Pull ``ref``; None on success, else the failure text."""
     errors: list[str] = []
 
-    def on_item(item: Any) -> None:
-        if not isinstance(item, dict):
-            return
-        failure = stream_error(item)
-        if failure is not None:
-            errors.append(failure)
+    def on_item(raw: Any) -> None:
+        item = progress_item(raw, errors)
+        if item is None:
             return
         line = progress_line(item)
         if line:
@@ -68,7 +66,7 @@ def pull_once(ctx: RunContext, ref: str, *, log: LogWriter, stop: threading.Even
     auth = ctx.auth_for(registry_of(ref))
     try:
         stopped = consume(
-            lambda: ctx.api.pull(ref, stream=True, decode=True, auth_config=auth),
+            lambda: ctx.api.pull(ref, stream=True, decode=True, auth_config=auth, platform=platform),
             on_item=on_item,
             stop=stop,
             poll=ctx.options.poll_interval,
@@ -100,8 +98,10 @@ def ensure_image(
     retry_delay: float,
     log: LogWriter,
     stop: threading.Event,
+    platform: str | None = None,
 ) -> str | None:
-    """Make ``ref`` present locally. ``force`` (the step's ``pull: true``) pulls even when present and retries
+    """Make ``ref`` present locally (for ``platform``, a cmd's ``--platform`` option, when given).
+    ``force`` (the step's ``pull: true``) pulls even when present and retries
     ``retries`` times, ``retry_delay`` seconds apart (``cmdDownloadRetries``, ``cmdDownloadRetryDelay``)."""
     try:
         if not force and image_exists(ctx, ref):
@@ -117,7 +117,7 @@ def ensure_image(
     attempts = retries + 1 if force else 1
     failure: str | None = None
     for n in range(attempts):
-        failure = pull_once(ctx, ref, log=log, stop=stop)
+        failure = pull_once(ctx, ref, log=log, stop=stop, platform=platform)
         if failure is None or stop.is_set():
             return failure
         if n + 1 < attempts:

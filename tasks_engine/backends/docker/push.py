@@ -14,8 +14,9 @@ import docker.utils
 
 from tasks_engine.backends.docker.context import RunContext
 from tasks_engine.backends.docker.errors import is_connection_error, reason, unreachable
+from tasks_engine.backends.docker.manifests import push_manifest_list
 from tasks_engine.backends.docker.pull import progress_line, registry_of
-from tasks_engine.backends.docker.streams import consume, stream_error
+from tasks_engine.backends.docker.streams import consume, progress_item
 from tasks_engine.plan.model import StepSpec
 from tasks_engine.runtime.backend import AttemptResult, LogWriter
 
@@ -39,12 +40,9 @@ def push_once(ctx: RunContext, ref: str, *, log: LogWriter, stop: threading.Even
     errors: list[str] = []
     digest: dict[str, str] = {}
 
-    def on_item(item: Any) -> None:
-        if not isinstance(item, dict):
-            return
-        failure = stream_error(item)
-        if failure is not None:
-            errors.append(failure)
+    def on_item(raw: Any) -> None:
+        item = progress_item(raw, errors)
+        if item is None:
             return
         aux = item.get("aux")
         if isinstance(aux, dict) and aux.get("Digest"):
@@ -74,25 +72,43 @@ def push_once(ctx: RunContext, ref: str, *, log: LogWriter, stop: threading.Even
 
 
 def run_push(ctx: RunContext, step: StepSpec, *, log: LogWriter, stop: threading.Event) -> AttemptResult:
-    opts = ctx.options
+    """Each image, up to three attempts; a tag a multi-platform build made is pushed as its platforms' images
+    followed by the manifest list (``manifests.py``)."""
     pushed: dict[str, str] = {}
     for ref in step.images:
-        last = "no attempt made"
-        for attempt in range(opts.push_attempts):
-            log(f"Pushing image: {ref}, attempt {attempt + 1}\n")
-            digest, failure = push_once(ctx, ref, log=log, stop=stop)
-            if stop.is_set():
-                return AttemptResult(ok=False, stopped=True, error="push stopped", pushed=pushed)
-            if failure is None:
-                pushed[ref] = digest or ""
-                log(f"Successfully pushed image: {ref}\n")
-                break
-            last = failure
-            log(f"Failed to push image: {ref}: {failure}\n")
-            if attempt + 1 < opts.push_attempts and stop.wait(
-                backoff(attempt, base=opts.push_backoff_base, cap=opts.push_backoff_cap)
-            ):
-                return AttemptResult(ok=False, stopped=True, error="push stopped", pushed=pushed)
-        else:
-            return AttemptResult(ok=False, error=f"failed to push images successfully: {last}", pushed=pushed)
+        entries = ctx.manifest_lists.get(ref)
+        refs = [p_ref for _, p_ref in entries] if entries else [ref]
+        for one in refs:
+            failed = _push_with_retries(ctx, one, pushed, log=log, stop=stop)
+            if failed is not None:
+                return failed
+        if entries:
+            digest, failure = push_manifest_list(ctx, ref, entries, log=log, stop=stop)
+            if failure is not None:
+                return AttemptResult(ok=False, error=f"failed to push the manifest list {ref}: {failure}",
+                                     pushed=pushed, stopped=stop.is_set())
+            pushed[ref] = digest or ""
     return AttemptResult(ok=True, exit_code=0, pushed=pushed)
+
+
+def _push_with_retries(ctx: RunContext, ref: str, pushed: dict[str, str], *, log: LogWriter,
+                       stop: threading.Event) -> AttemptResult | None:
+    """None when ``ref`` was pushed (its digest added to ``pushed``), else the step's failed result."""
+    opts = ctx.options
+    last = "no attempt made"
+    for attempt in range(opts.push_attempts):
+        log(f"Pushing image: {ref}, attempt {attempt + 1}\n")
+        digest, failure = push_once(ctx, ref, log=log, stop=stop)
+        if stop.is_set():
+            return AttemptResult(ok=False, stopped=True, error="push stopped", pushed=pushed)
+        if failure is None:
+            pushed[ref] = digest or ""
+            log(f"Successfully pushed image: {ref}\n")
+            return None
+        last = failure
+        log(f"Failed to push image: {ref}: {failure}\n")
+        if attempt + 1 < opts.push_attempts and stop.wait(
+            backoff(attempt, base=opts.push_backoff_base, cap=opts.push_backoff_cap)
+        ):
+            return AttemptResult(ok=False, stopped=True, error="push stopped", pushed=pushed)
+    return AttemptResult(ok=False, error=f"failed to push images successfully: {last}", pushed=pushed)

@@ -50,6 +50,11 @@ class ContainerSpec:
     privileged: bool = False
     isolation: str | None = None
     nano_cpus: int | None = None
+    # From the cmd's docker run options (runoptions.RunSettings): more host-config / create arguments.
+    host_extra: dict[str, Any] = field(default_factory=dict)
+    create_extra: dict[str, Any] = field(default_factory=dict)
+    extra_binds: list[str] = field(default_factory=list)
+    anonymous_volumes: list[str] = field(default_factory=list)
 
 
 def merge_env(defaults: list[str], env: list[str]) -> list[str]:

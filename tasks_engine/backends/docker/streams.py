@@ -97,3 +97,15 @@ def stream_error(item: dict[str, Any]) -> str | None:
         return None
     detail = item.get("errorDetail") or {}
     return str(detail.get("message") or item["error"]).strip()
+
+
+def progress_item(item: Any, errors: list[str]) -> dict[str, Any] | None:
+    """One item of a build/pull/push JSON stream: the item when it is progress, None when it is not a dict or
+    is an error (whose text is appended to ``errors``)."""
+    if not isinstance(item, dict):
+        return None
+    failure = stream_error(item)
+    if failure is not None:
+        errors.append(failure)
+        return None
+    return item

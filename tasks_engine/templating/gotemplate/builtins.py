@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import quote_plus
 
 from .gofmt import sprint, sprintf, sprintln
-from .values import MISSING, go_type_name
+from .values import MISSING, InterfaceMap, go_type_name
 
 IFACE = "interface {}"
 VALUE = "reflect.Value"
@@ -259,6 +259,8 @@ def go_index(item: object, *indexes: object) -> object:
             if x == len(seq):
                 raise CallError(f"index out of range: {x}")
             item = seq[x]
+        elif isinstance(item, InterfaceMap):
+            item = item.get(None if index is MISSING else index)
         elif isinstance(item, Mapping):
             if index is MISSING:
                 raise CallError("value is nil; should be of type string")

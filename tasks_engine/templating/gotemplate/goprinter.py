@@ -333,7 +333,7 @@ class Printer:
 
     def fmt_map(self, m: dict[object, object], verb: str, depth: int) -> None:
         sharp = self.f.sharp_v
-        self.buf.append("map[string]interface {}{" if sharp else "map[")
+        self.buf.append(go_type_name(m) + "{" if sharp else "map[")
         for i, k in enumerate(sort_map_keys(list(m))):
             if i:
                 self.buf.append(", " if sharp else " ")

@@ -35,6 +35,16 @@ class _Missing:
 MISSING: Final = _Missing()
 
 
+class InterfaceMap(dict[object, object]):
+    """A Go ``map[interface{}]interface{}``: what yaml.v2 makes of a *nested* map in a values file.
+
+    Its keys keep their YAML types (``80`` is an int, ``y`` the bool true), so ``index .Values.ports 80``
+    finds the entry as on ACR, where a ``map[string]interface{}`` would refuse a non-string index.
+    """
+
+    GO_TYPE = "map[interface {}]interface {}"
+
+
 @runtime_checkable
 class GoStringer(Protocol):
     """Values from helper libraries (times, durations…) that print like a Go ``fmt.Stringer``."""

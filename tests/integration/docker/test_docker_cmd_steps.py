@@ -112,7 +112,8 @@ def test_secret_volume_is_visible_and_read_only(harness_factory: HarnessFactory,
     step = sh(
         "reader",
         base_image,
-        "cat /mnt/creds/token.txt; echo; echo x > /mnt/creds/token.txt || echo WRITE-REFUSED",
+        "cat /mnt/creds/token.txt; echo; echo x 2>/dev/null > /mnt/creds/token.txt || echo WRITE-REFUSED; "
+        "touch /mnt/creds/x 2>&1 | grep -o 'Read-only file system'",
         volume_mounts=[MountSpec(name="creds", mount_path="/mnt/creds")],
     )
     attempt = harness.run(step)

@@ -4,12 +4,17 @@ reads (exit code, final line, ``-o json`` run record) and what Docker really hol
 from __future__ import annotations
 
 import contextlib
+import functools
+import io
 import json
 import re
+import tarfile
 import textwrap
+import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -154,3 +159,31 @@ def remove_images(client: Any, run_id: str, refs: Sequence[str] = ()) -> None:
 
 
 RunIdFactory = Callable[[str], str]
+
+
+class QuietFolderHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+@contextlib.contextmanager
+def serve_folder(folder: Path, handler: type[SimpleHTTPRequestHandler] = QuietFolderHandler) -> Iterator[str]:
+    """``folder`` served over HTTP on loopback (like a tarball context on a web server); yields the base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def write_tarball(path: Path, files: dict[str, str]) -> None:
+    with tarfile.open(path, "w:gz") as tar:
+        for name, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))

@@ -156,3 +156,23 @@ def test_git_context_with_ref_and_subfolder(cli: Cli, run_ids: Any, tmp_path: Pa
         assert_clean(docker_client, run_id)
     finally:
         remove_images(docker_client, run_id, [f"{registry}/e2e/git:{run_id}"])
+
+
+def test_cache_mount_dockerfile_builds_with_tasks_engine_build(cli: Cli, run_ids: Any, tmp_path: Path,
+                                                              docker_client: Any) -> None:
+    """The issue's first example: ``RUN --mount=type=cache`` used to fail with "the --mount option requires
+    BuildKit"; now BuildKit is chosen, and says why."""
+    run_id = run_ids("bkmount")
+    context = tmp_path / "ctx"
+    context.mkdir()
+    (context / "requirements.txt").write_text("nothing\n")
+    (context / "Dockerfile").write_text(
+        f"FROM {cli.base}\nCOPY requirements.txt .\n"
+        f"RUN --mount=type=cache,target=/root/.cache echo {run_id} >> /root/.cache/seen && wc -l < /root/.cache/seen\n"
+    )
+    result = cli("build", "-t", f"e2e-local/bkmount:{run_id}", "--no-push", "--id", run_id, "-o", "json",
+                 str(context))
+    result.assert_succeeded(run_id)
+    assert "Building with BuildKit: /workspace/Dockerfile line 3 uses RUN --mount=type=cache" in result.err
+    assert result.step("build")["platforms"] == ["linux/amd64"]
+    assert_clean(docker_client, run_id)

@@ -3,18 +3,14 @@ relative task file found inside the context folder (``tasks-engine run -f acr-ta
 
 from __future__ import annotations
 
-import functools
 import io
-import tarfile
 import textwrap
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import Cli, assert_clean, write_task
+from e2e_support import Cli, assert_clean, serve_folder, write_tarball, write_task
 
 pytestmark = pytest.mark.integration
 
@@ -25,37 +21,20 @@ LIST_TASK = """
 """
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-
 @pytest.fixture
 def http_folder(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     """A folder served over HTTP on loopback, like a tarball context on a web server."""
     folder = tmp_path / "served"
     folder.mkdir()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield folder, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serve_folder(folder) as url:
+        yield folder, url
 
 
 def test_tarball_context_over_http(cli: Cli, run_ids: Any, tmp_path: Path, docker_client: Any,
                                    http_folder: tuple[Path, str]) -> None:
     run_id = run_ids("tgz")
     folder, url = http_folder
-    with tarfile.open(folder / "ctx.tar.gz", "w:gz") as tar:
-        for name, text in {"src/main.txt": "main\n", "README": "readme\n"}.items():
-            data = text.encode()
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
+    write_tarball(folder / "ctx.tar.gz", {"src/main.txt": "main\n", "README": "readme\n"})
     task = write_task(tmp_path, LIST_TASK)
     result = cli.run_task(task, run_id, context=f"{url}/ctx.tar.gz")
     result.assert_succeeded(run_id)

@@ -116,3 +116,25 @@ def test_secret_build_arg_masked(cli: Cli, run_ids: Any, tmp_path: Path, docker_
     assert "token=***" in result.err
     assert SECRET not in result.text
     assert_clean(docker_client, run_id)
+
+
+def test_secret_build_arg_mounted_by_the_dockerfile_stays_out_of_history(cli: Cli, run_ids: Any, tmp_path: Path,
+                                                                        docker_client: Any) -> None:
+    """``az acr build --secret-build-arg`` leaks the value into the image history (acr-builder#644); here a
+    Dockerfile that mounts the secret gets it as a BuildKit secret, chosen automatically."""
+    run_id = run_ids("sbm")
+    context = tmp_path / "ctx"
+    context.mkdir()
+    (context / "Dockerfile").write_text(
+        f"FROM {cli.base}\nRUN --mount=type=secret,id=NPM_TOKEN echo {run_id} && "
+        "test -s /run/secrets/NPM_TOKEN && echo mounted-ok\n"
+    )
+    tag = f"e2e-local/sbm:{run_id}"
+    result = cli("build", "-t", tag, "--no-push", "--secret-build-arg", f"NPM_TOKEN={SECRET}", "--id", run_id,
+                 "-o", "json", str(context))
+    result.assert_succeeded(run_id)
+    assert "Building with BuildKit: /workspace/Dockerfile line 2 uses RUN --mount=type=secret" in result.err
+    assert "mounted-ok" in result.err
+    assert SECRET not in result.text
+    assert SECRET not in str(docker_client.api.history(tag))
+    assert_clean(docker_client, run_id)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from pipeline_fixtures import fixed_now, fixed_uuid
 
+from tasks_engine.egress import DEFAULT_POLICY, EgressPolicy, url_fetcher
 from tasks_engine.errors import DefinitionError
 from tasks_engine.templating.alias_sources import AliasSourceError, default_alias_source_loader
 from tasks_engine.templating.aliases import expand_command_alias
@@ -364,15 +365,40 @@ def http_base() -> Iterator[str]:
         server.server_close()
 
 
+def _remote_loader(policy: EgressPolicy = DEFAULT_POLICY) -> Any:
+    return default_alias_source_loader(None, fetch_url=url_fetcher(policy, timeout=2.0, max_bytes=1 << 20))
+
+
 def test_remote_alias_source(http_base: str, run: RunInfo) -> None:
     text = f"version: v1.1.0\nalias:\n  src: ['{http_base}/ok.yaml']\nx: $remote\n"
-    result = render(text, run, load_alias_source=default_alias_source_loader(None))
+    result = render(text, run, load_alias_source=_remote_loader())
     assert result.text == "version: v1.1.0\nx: yes-remote\n"
 
 
 def test_remote_alias_source_error_carries_body(http_base: str) -> None:
     with pytest.raises(AliasSourceError, match="HTTP 404: blob not found"):
-        default_alias_source_loader(None)(f"{http_base}/missing.yaml")
+        _remote_loader()(f"{http_base}/missing.yaml")
+
+
+def test_remote_alias_source_needs_a_fetcher(http_base: str) -> None:
+    with pytest.raises(AliasSourceError, match="remote sources are not enabled"):
+        default_alias_source_loader(None)(f"{http_base}/ok.yaml")
+
+
+@pytest.mark.parametrize(
+    ("url", "policy", "needle"),
+    [
+        ("http://169.254.169.254/latest/meta-data/iam", DEFAULT_POLICY, "link-local/cloud-metadata"),
+        ("http://metadata.google.internal/computeMetadata/v1/", DEFAULT_POLICY, "cloud metadata host"),
+        ("http://localhost:1/aliases.yaml", EgressPolicy(allow_loopback=False), "allowLoopback is false"),
+    ],
+)
+def test_remote_alias_source_egress_refusals(url: str, policy: EgressPolicy, needle: str, run: RunInfo) -> None:
+    """The egress policy refuses before any connection; the error points at the src entry."""
+    text = f"version: v1.1.0\nalias:\n  src: ['{url}']\nx: $remote\n"
+    with pytest.raises(DefinitionError, match=needle) as info:
+        render(text, run, load_alias_source=_remote_loader(policy))
+    assert info.value.problems[0].line == 3
 
 
 # ------------------------------------------------------------------------------------- quick run
@@ -434,3 +460,19 @@ def test_alias_source_errors_point_at_the_src_entry(run: RunInfo) -> None:
         render(text, run, load_alias_source=missing)
     assert info.value.problems[0].line == 5
     assert "failed to read alias source 'broken.yaml'" in info.value.problems[0].message
+
+
+def test_version_below_a_leading_template_action_turns_aliases_on(run: RunInfo) -> None:
+    """A real file shape: a template action first, ``version: v1.1.0`` under it (acr-builder #687 scans every
+    line), so ``$Registry`` and command aliases expand as on ACR."""
+    text = (
+        "{{ $tag := .Run.ID }}\n"
+        "version: v1.1.0\n"
+        "steps:\n"
+        "  - build: -t $Registry/hello:{{ $tag }} .\n"
+        "  - cmd: bash echo done\n"
+    )
+    result = render(text, run)
+    assert result.aliases_enabled
+    assert result.version == "v1.1.0"
+    assert "-t myreg.azurecr.io/hello:ab1 ." in result.text

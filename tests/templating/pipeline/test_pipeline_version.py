@@ -16,7 +16,8 @@ FIND_VERSION_CASES = [
     # --- the cases of acr-builder TestFindVersion that the stored snapshot shows ---
     ("", ""),
     (" # task.yml file\n# should be skipped\n\nversion  : v1.1.0    \n", "v1.1.0"),
-    ("\nbuild: something\nversion: v1.1.0", ""),
+    # every line is scanned since acr-builder #687 (the stored snapshot predates it and expected "")
+    ("\nbuild: something\nversion: v1.1.0", "v1.1.0"),
     ("\nversionOfTask:v1.1.0", ""),
     ("       \nversion", ""),
     ("       \nversion:v1.1.0\n\t\t\t", "v1.1.0"),
@@ -32,10 +33,12 @@ FIND_VERSION_CASES = [
     ("'version':v1.0.0", "v1.0.0"),
     ('"versions": v1.1.0', ""),
     ("'versionx': v1.1.0", ""),
-    # --- first meaningful line only; indentation does not count ---
+    # --- the first version line anywhere wins; indentation does not count ---
     ("  version: v1.1.0", ""),
     ("\tversion: v1.1.0", ""),
-    ("steps:\n  - cmd: x\nversion: v1.1.0\n", ""),
+    ("steps:\n  - cmd: x\nversion: v1.1.0\n", "v1.1.0"),
+    ("{{ $x := 1 }}\nversion: v1.1.0\n", "v1.1.0"),
+    ("steps:\n  version: v1.1.0\n", ""),
     ("# c\n   # c2\n\n\nversion: v1.1.0\nsteps: []\n", "v1.1.0"),
     ("version: v1.1.0\r\nsteps: []\r\n", "v1.1.0"),
     ("version:", ""),
