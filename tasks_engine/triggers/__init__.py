@@ -43,7 +43,7 @@ from tasks_engine.triggers.generic import GENERIC_WEBHOOK_SCHEMA, parse_generic
 from tasks_engine.triggers.github import parse_github
 from tasks_engine.triggers.gitlab import parse_gitlab
 from tasks_engine.triggers.globs import PathFilter, branch_matches, compile_path_filter
-from tasks_engine.triggers.impact import Cycle, Generation, Impact, ImpactedTask, find_cycles, impact
+from tasks_engine.triggers.impact import Cycle, Generation, Impact, ImpactedTask, cycles_through, find_cycles, impact
 from tasks_engine.triggers.index import (
     BaseImage,
     BaseImageTrigger,
@@ -86,6 +86,7 @@ from tasks_engine.triggers.polling import (
     token_cache_key,
     token_is_fresh,
     token_request,
+    update_from_poll,
 )
 from tasks_engine.triggers.registry import (
     EVENTS_V1_MEDIA_TYPE,
@@ -94,6 +95,7 @@ from tasks_engine.triggers.registry import (
     ImagePushed,
     RegistryNotification,
     parse_registry_notification,
+    update_from_push,
 )
 from tasks_engine.triggers.repourl import ContextParts, mask_credentials, normalize_repository_url, split_context
 from tasks_engine.triggers.signatures import (
@@ -174,6 +176,7 @@ __all__ = [
     "branch_matches",
     "compile_path_filter",
     "credentials_header",
+    "cycles_through",
     "decide",
     "dependants",
     "digest_from_response",
@@ -214,6 +217,8 @@ __all__ = [
     "token_cache_key",
     "token_is_fresh",
     "token_request",
+    "update_from_poll",
+    "update_from_push",
     "validate_timer_name",
     "validate_timers",
     "verify_generic_signature",

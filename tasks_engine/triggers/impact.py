@@ -22,9 +22,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tasks_engine.triggers.index import BaseImageTriggerType, DependencyIndex, image_key
+from tasks_engine.triggers.index import BaseImageTriggerType, DependencyIndex, TaskNode, image_key
 
-__all__ = ["DEFAULT_MAX_GENERATIONS", "Cycle", "Generation", "Impact", "ImpactedTask", "find_cycles", "impact"]
+__all__ = [
+    "DEFAULT_MAX_GENERATIONS",
+    "Cycle",
+    "Generation",
+    "Impact",
+    "ImpactedTask",
+    "cycles_through",
+    "find_cycles",
+    "impact",
+]
 
 DEFAULT_MAX_GENERATIONS = 5
 
@@ -137,6 +146,12 @@ def find_cycles(index: DependencyIndex, *, trigger_type: BaseImageTriggerType | 
     nodes = sorted(index.tasks)
     succ = {n: index.successors(n, trigger_type=trigger_type) for n in nodes}
     return tuple(_cycles(_strongly_connected(nodes, succ), succ))
+
+
+def cycles_through(index: DependencyIndex, node: TaskNode) -> tuple[Cycle, ...]:
+    """The cycles ``node`` would close if it replaced its entry (``task create``/``update``, or after a build):
+    a self-trigger (its outputs include one of its bases) is the one-task cycle ``(task,)``."""
+    return tuple(c for c in find_cycles(index.with_task(node)) if node.task in c.tasks)
 
 
 def impact(

@@ -27,6 +27,7 @@ from urllib.parse import urlencode
 
 from tasks_engine.deps.imageref import DOCKER_HUB_REGISTRY, parse_image_reference
 from tasks_engine.triggers._payload import header
+from tasks_engine.triggers.cascade import ImageUpdate
 from tasks_engine.triggers.registry import DOCKER_MANIFEST_LIST, DOCKER_MANIFEST_V2, OCI_INDEX, OCI_MANIFEST
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "token_cache_key",
     "token_is_fresh",
     "token_request",
+    "update_from_poll",
 ]
 
 MANIFEST_ACCEPT: tuple[str, ...] = (OCI_INDEX, DOCKER_MANIFEST_LIST, OCI_MANIFEST, DOCKER_MANIFEST_V2)
@@ -235,3 +237,13 @@ def poll_targets(images_by_task: Mapping[str, Iterable[str]]) -> dict[PollTarget
                 continue
             grouped.setdefault(PollTarget(ref.registry, ref.repository, ref.tag), set()).add(task)
     return {target: frozenset(tasks) for target, tasks in sorted(grouped.items())}
+
+
+def update_from_poll(target: PollTarget, digest: str, previous: str | None) -> ImageUpdate | None:
+    """A poll's answer as a cascade input, or None when the tag did not move since the previous poll. The
+    first poll (``previous`` None) is an update too: the dependants' ``unchanged`` rule then compares it with
+    the digest each was built on, so a change made while nothing polled is not lost. The event id names the
+    digest, so two pollers that see the same change give one chain."""
+    if previous is not None and digest == previous:
+        return None
+    return ImageUpdate.external(target.image, digest, f"poll:{target.image}@{digest}", source="poll")

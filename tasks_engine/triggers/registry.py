@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from tasks_engine.deps.imageref import ImageReferenceError, parse_image_reference
 from tasks_engine.triggers._payload import Fields, decode_json_object
+from tasks_engine.triggers.cascade import ImageUpdate
 from tasks_engine.triggers.errors import bad_request
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "ImagePushed",
     "RegistryNotification",
     "parse_registry_notification",
+    "update_from_push",
 ]
 
 EVENTS_V1_MEDIA_TYPE = "application/vnd.docker.distribution.events.v1+json"
@@ -146,3 +148,10 @@ def _event(event: Fields, configured_registry: str | None) -> ImagePushed | Igno
     except ImageReferenceError as exc:
         raise bad_request(f"{target.path('repository')}: {exc.reason} ({host}/{repository}:{tag})") from exc
     return ImagePushed(ref.registry, ref.repository, ref.tag, digest, media_type, event_id)
+
+
+def update_from_push(pushed: ImagePushed) -> ImageUpdate:
+    """A registry push as a cascade input: a new chain rooted at the registry's event id. (A push by one of
+    our runs is announced earlier by :func:`~tasks_engine.triggers.cascade.finish_run`; this later sighting of
+    the same digest is then a ``duplicate``.)"""
+    return ImageUpdate.external(pushed.image, pushed.digest, f"registry:{pushed.event_id}", source="registry")

@@ -10,6 +10,7 @@ from tasks_engine.triggers import (
     DependencyIndex,
     DependencyKind,
     TaskNode,
+    cycles_through,
     find_cycles,
     impact,
 )
@@ -106,3 +107,10 @@ def test_a_long_chain_does_not_recurse() -> None:
     ]
     result = impact(idx(*chain), img("base"), max_generations=n)
     assert result.generation_of(f"t{n - 1}") == n
+
+
+def test_creation_time_checks_find_self_triggers_and_new_cycles() -> None:
+    index = idx(node("a", [img("base"), img("b")], [img("a")]))
+    assert [c.tasks for c in cycles_through(index, node("b", [img("a")], [img("b")]))] == [("a", "b")]
+    assert [c.tasks for c in cycles_through(index, node("s", [img("s")], [img("s")]))] == [("s",)]
+    assert cycles_through(index, node("c", [img("a")], [img("c")])) == ()

@@ -27,6 +27,7 @@ from tasks_engine.triggers import (
     token_cache_key,
     token_is_fresh,
     token_request,
+    update_from_poll,
 )
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -172,3 +173,15 @@ def test_one_poll_per_distinct_image() -> None:
         "registry.hub.docker.com/library/debian:12": ["app"],
         "registry.hub.docker.com/library/node:20": ["app", "web"],
     }
+
+
+def test_poll_answers_become_updates_only_when_the_tag_moved() -> None:
+    target = PollTarget.from_image("node:20")
+    assert update_from_poll(target, "sha256:1", "sha256:1") is None
+    update = update_from_poll(target, "sha256:2", "sha256:1")
+    assert update is not None and update.source == "poll"
+    assert update.image == "registry.hub.docker.com/library/node:20"
+    assert update.event_id == "poll:registry.hub.docker.com/library/node:20@sha256:2"
+    assert update.cause.generation == 0 and update.cause.root_event_id == update.event_id
+    first = update_from_poll(target, "sha256:2", None)
+    assert first is not None and first.event_id == update.event_id

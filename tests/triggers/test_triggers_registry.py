@@ -9,7 +9,12 @@ from typing import Any
 import pytest
 
 from tasks_engine.errors import TriggerError
-from tasks_engine.triggers import EVENTS_V1_MEDIA_TYPE, EVENTS_V2_MEDIA_TYPE, parse_registry_notification
+from tasks_engine.triggers import (
+    EVENTS_V1_MEDIA_TYPE,
+    EVENTS_V2_MEDIA_TYPE,
+    parse_registry_notification,
+    update_from_push,
+)
 
 Load = Callable[[str], bytes]
 
@@ -140,3 +145,10 @@ def test_registry_host_without_a_domain_needs_a_configured_name() -> None:
     with pytest.raises(TriggerError, match="configure the endpoint's registry name"):
         parse_registry_notification(body)
     assert parse_registry_notification(body, registry="registry:5000").pushed[0].registry == "registry:5000"
+
+
+def test_a_push_becomes_an_external_update(payload_bytes: Load) -> None:
+    [pushed] = parse_registry_notification(payload_bytes("registry_events_v1.json")).pushed
+    update = update_from_push(pushed)
+    assert (update.image, update.digest, update.event_id) == (pushed.image, pushed.digest, "registry:e3")
+    assert update.cause.generation == 0 and update.cause.path == ()

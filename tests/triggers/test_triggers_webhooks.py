@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tasks_engine.errors import TriggerError
@@ -21,6 +21,7 @@ from tasks_engine.triggers import (
     parse_generic,
     parse_github,
     parse_gitlab,
+    parse_registry_notification,
     parse_webhook,
     plan_delivery,
     sign_github,
@@ -261,6 +262,23 @@ def test_undecodable_bodies(body: bytes, message: str) -> None:
                         "number",
                         "action",
                         "repo",
+                        "project",
+                        "git_http_url",
+                        "checkout_sha",
+                        "object_attributes",
+                        "iid",
+                        "last_commit",
+                        "id",
+                        "events",
+                        "target",
+                        "mediaType",
+                        "digest",
+                        "tag",
+                        "repositoryUrl",
+                        "branch",
+                        "commit",
+                        "source",
+                        "total_commits_count",
                     ]
                 ),
                 c,
@@ -270,11 +288,22 @@ def test_undecodable_bodies(body: bytes, message: str) -> None:
         max_leaves=20,
     )
 )
+@settings(max_examples=300)
 def test_arbitrary_json_never_escapes_as_anything_but_trigger_error(data: object) -> None:
     body = json.dumps(data).encode()
     for event in ("push", "pull_request", "ping"):
         try:
             parse_github(gh(event), body)
+        except TriggerError as exc:
+            assert exc.status == 400
+    for event in ("Push Hook", "Tag Push Hook", "Merge Request Hook", "System Hook"):
+        try:
+            parse_gitlab(gl(event), body)
+        except TriggerError as exc:
+            assert exc.status == 400
+    for parse in (lambda b: parse_generic({}, b), lambda b: parse_registry_notification(b, registry="reg.io")):
+        try:
+            parse(body)
         except TriggerError as exc:
             assert exc.status == 400
 
