@@ -316,8 +316,10 @@ class _Step:
     def schedule(self, request: RunRequest) -> None:
         existing = self.pending.get(request.task)
         if existing is not None:
-            folded = request.update if not request.coalesced else request.coalesced[-1]
-            self.pending[request.task] = replace(existing, request=existing.request.folding(folded))
+            merged = existing.request
+            for update in (request.update, *request.coalesced):
+                merged = merged.folding(update)
+            self.pending[request.task] = replace(existing, request=merged)
             return
         if self.policy.debounce <= timedelta(0):
             self.pending[request.task] = PendingRun(request, self.now, submitted=True)

@@ -391,17 +391,26 @@ def simulate(
     order: list[int] | None = None,
     policy: CascadePolicy = IMMEDIATE,
 ) -> list[str]:
-    """Run a cascade from a root update to the end; workers take queued runs (in ``order``'s choice)."""
-    d = decide(external(img("root")), index, CascadeState(), NOW, policy)
+    """Run a cascade from a root update to the end; workers take queued runs (in ``order``'s choice).
+    With a debounce, the clock moves past it after each step and ``due_runs`` hands the runs over."""
+    now = NOW
+    d = decide(external(img("root")), index, CascadeState(), now, policy)
     state, queue, ran = d.state, list(d.queued), []
     picks = iter(order or [])
     steps = 0
-    while queue:
+    while True:
+        if policy.debounce:
+            now += policy.debounce + timedelta(seconds=1)
+            due = due_runs(state, now, policy)
+            state = due.state
+            queue.extend(due.queued)
+        if not queue:
+            break
         steps += 1
         assert steps < 200, "the cascade does not end"
         request = queue.pop(next(picks, 0) % len(queue))
         ran.append(request.task)
-        state = run_started(state, request.task, NOW)
+        state = run_started(state, request.task, now)
         pushed = (
             {}
             if request.task in fail
@@ -416,13 +425,13 @@ def simulate(
             run_id=f"run-{len(ran)}",
             cause=request.cause,
             pushed=pushed,
-            now=NOW,
+            now=now,
             policy=policy,
         )
         state = d.state
         queue.extend(d.queued)
         assert len({r.task for r in queue}) == len(queue), "a task is queued twice at once"
-    assert state.deferred == {} and state.running == {}
+    assert state.deferred == {} and state.running == {} and state.pending.keys() <= set(ran)
     return ran
 
 
@@ -475,3 +484,10 @@ def test_cascades_over_cycles_end_and_never_run_a_task_twice(index: DependencyIn
     ran = simulate(index, order=order)
     assert len(ran) == len(set(ran)), (describe(index), ran)
     assert set(ran) <= set(impact(index, img("root"), max_generations=20).tasks)
+
+
+@settings(max_examples=60)
+@given(dags(), st.lists(st.integers(0, 7), max_size=20))
+def test_with_a_debounce_window_the_promises_hold_too(index: DependencyIndex, order: list[int]) -> None:
+    ran = simulate(index, order=order, policy=CascadePolicy(debounce=timedelta(seconds=30)))
+    assert sorted(ran) == sorted(impact(index, img("root")).tasks), (describe(index), ran)
