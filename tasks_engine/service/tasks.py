@@ -67,17 +67,15 @@ def check_spec(spec: TaskSpec) -> None:
         raise InvalidFieldError("status", f"expected one of {', '.join(TASK_STATUSES)}")
     if spec.timeout is None:
         raise InvalidFieldError("timeout", "required")
-    if spec.build is not None and spec.build.secret_build_args:
-        raise InvalidFieldError("build.secretBuildArgs", "not supported for named tasks yet; pass the value with "
-                                "secretValues and reference it as a build argument")
     check_run_input(spec, uploads=False, timeout=TASK_TIMEOUT)
 
 
-def _build_of(data: dict[str, Any] | None) -> BuildRequest | None:
+def _build_of(data: dict[str, Any] | None, secret_build_args: tuple[str, ...] = ()) -> BuildRequest | None:
     if data is None:
         return None
     return BuildRequest(tags=tuple(data.get("tags") or ()), dockerfile=data.get("dockerfile"),
-                      build_args=tuple(data.get("buildArgs") or ()), target=data.get("target"),
+                      build_args=tuple(data.get("buildArgs") or ()), secret_build_args=secret_build_args,
+                      target=data.get("target"),
                       platform=data.get("platform"), no_cache=bool(data.get("noCache")),
                       pull=bool(data.get("pull")), no_push=bool(data.get("noPush")))
 
@@ -87,7 +85,8 @@ def spec_of(record: TaskRecord, secrets: TaskSecrets) -> TaskSpec:
     step = RunRequest.from_dict(record.step) if record.step else RunRequest(kind="cmd")
     return TaskSpec(
         name=record.name, status=record.status, timeout=record.timeout, kind=step.kind,
-        task_file=step.task_file, task_text=step.encoded_task, cmd=step.cmd, build=_build_of(step.build),
+        task_file=step.task_file, task_text=step.encoded_task, cmd=step.cmd,
+        build=_build_of(step.build, secrets.secret_build_args),
         context=step.context, values_file=step.values_file, values_text=step.encoded_values,
         values=values_of(step.set_values), secret_values=values_of(secrets.set_secrets),
         credentials=secrets.credentials, git_token=secrets.git_access_token, registry=step.registry,
@@ -98,7 +97,8 @@ def spec_of(record: TaskRecord, secrets: TaskSecrets) -> TaskSpec:
 
 def secrets_of(spec: TaskSpec, kept: TaskSecrets | None = None) -> TaskSecrets:
     return TaskSecrets(set_secrets=pairs_of(spec.secret_values), credentials=spec.credentials,
-                       git_access_token=spec.git_token, webhook_secret=kept.webhook_secret if kept else None)
+                       git_access_token=spec.git_token, webhook_secret=kept.webhook_secret if kept else None,
+                       secret_build_args=spec.build.secret_build_args if spec.build else ())
 
 
 def _b64(text: str | None) -> str | None:

@@ -102,21 +102,17 @@ class RunService:
         if precheck:
             self.precheck(sub)
         queue = self.settings.queue_for(sub.agent_pool)
-        run_id = self.store.create_run(
+        if self.dispatcher is None:
+            raise UsageError("this process cannot queue runs (no dispatcher)")
+        record = self.store.create_run(
             id_prefix=self.settings.run_id_prefix, queue=queue, run_type=sub.run_type, request=request,
             secrets=sub.secrets, trigger=sub.trigger, task=sub.task, platform=sub.platform,
             agent_pool=sub.agent_pool, max_attempts=self.settings.max_attempts, trigger_info=sub.trigger_info,
         )
-        self._dispatch(run_id, queue)
-        record = self.store.get_run(run_id)
-        assert record is not None
+        # One script and one publish: the record (as created, Queued) is what the caller shows. Should the
+        # publish fail, the run is still recorded and the reaper publishes it after service.requeueAfter.
+        self.dispatcher.dispatch(record.run_id, queue)
         return record
-
-    def _dispatch(self, run_id: str, queue: str) -> None:
-        if self.dispatcher is None:
-            raise UsageError("this process cannot queue runs (no dispatcher)")
-        self.dispatcher.dispatch(run_id, queue)
-        self.store.mark_dispatched(run_id)
 
     def precheck(self, sub: Submission) -> None:
         """Reject a run whose task is invalid before it is queued (HTTP 422), where that can be known:

@@ -257,15 +257,18 @@ class TaskSecrets:
     credentials: tuple[Credential, ...] = field(default=(), repr=False)
     git_access_token: str | None = field(default=None, repr=False)
     webhook_secret: str | None = field(default=None, repr=False)
+    secret_build_args: tuple[str, ...] = field(default=(), repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {"setSecrets": list(self.set_secrets), "credentials": [c.to_dict() for c in self.credentials],
-                "gitAccessToken": self.git_access_token, "webhookSecret": self.webhook_secret}
+                "gitAccessToken": self.git_access_token, "webhookSecret": self.webhook_secret,
+                "secretBuildArgs": list(self.secret_build_args)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TaskSecrets:
         return cls(
             set_secrets=tuple(data.get("setSecrets") or ()),
+            secret_build_args=tuple(data.get("secretBuildArgs") or ()),
             credentials=tuple(Credential(registry=c["registry"], username=c["username"], password=c["password"])
                               for c in data.get("credentials") or ()),
             git_access_token=data.get("gitAccessToken"),

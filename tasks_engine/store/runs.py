@@ -83,8 +83,8 @@ class RunsMixin(StoreBase):
     def create_run(self, *, id_prefix: str, queue: str, run_type: RunType, request: RunRequest,
                    secrets: RunSecrets | None = None, trigger: Trigger = Trigger.MANUAL, task: str = "",
                    platform: Platform | None = None, agent_pool: str | None = None, max_attempts: int = 2,
-                   trigger_info: dict[str, Any] | None = None) -> str:
-        """Write a new ``Queued`` run and return its id (``<id_prefix><base-36 counter>``)."""
+                   trigger_info: dict[str, Any] | None = None) -> RunRecord:
+        """Write a new ``Queued`` run and return it (its id is ``<id_prefix><base-36 counter>``)."""
         platform = platform or Platform()
         fields: list[object] = [
             "runType", run_type.value, "trigger", trigger.value, "task", task,
@@ -97,7 +97,8 @@ class RunsMixin(StoreBase):
             fields += ["secrets", self._sealed(secrets.to_dict())]
         for name, value in (trigger_info or {}).items():
             fields += [name, dumps(value)]
-        return text(self._run_script("create", [id_prefix, queue, 0, *fields]))
+        flat = self._run_script("create", [id_prefix, queue, 0, *fields])
+        return _record_from_hash(dict(zip(flat[::2], flat[1::2], strict=True)))
 
     def get_run(self, run_id: str) -> RunRecord | None:
         with redis_errors():

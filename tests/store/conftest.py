@@ -11,7 +11,7 @@ from collections.abc import Callable
 import fakeredis
 import pytest
 
-from tasks_engine.store import Keys, RedisStore, RunRequest, RunType, SecretBox, new_key
+from tasks_engine.store import Keys, RedisStore, SecretBox, new_key
 
 
 @pytest.fixture
@@ -27,8 +27,3 @@ def make_store() -> Callable[..., RedisStore]:
 @pytest.fixture
 def store(make_store: Callable[..., RedisStore]) -> RedisStore:
     return make_store()
-
-
-def new_run(store: RedisStore, *, queue: str = "runs", task: str = "", **kwargs: object) -> str:
-    return store.create_run(id_prefix="ca", queue=queue, run_type=RunType.QUICK_RUN,
-                            request=RunRequest(kind="cmd", cmd="busybox true"), task=task, **kwargs)  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ import json
 import time
 from datetime import UTC, datetime
 
-from conftest import new_run
+from store_support import new_run
 
 from tasks_engine.config import ServiceSettings
 from tasks_engine.runtime.events import LogLine, StepStarted

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import new_run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from store_support import new_run
 
 from tasks_engine.store import LogRangeError, RedisStore
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import new_run
+from store_support import new_run
 
 from tasks_engine.runtime.results import RunStatus
 from tasks_engine.store import Credential, LeaseState, RedisStore, RunSecrets, Trigger

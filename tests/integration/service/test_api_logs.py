@@ -72,7 +72,7 @@ def test_the_follower_pings_reports_status_changes_and_ends_with_eof(stack: Serv
     store = stack.store()
     run_service = stack.run_service()
     run_id = store.create_run(id_prefix="t", queue="runs", run_type=RunType.QUICK_RUN,
-                              request=RunRequest(kind="cmd", cmd="busybox true"))
+                              request=RunRequest(kind="cmd", cmd="busybox true")).run_id
     seen: list[bytes] = []
 
     async def follow() -> None:

@@ -71,7 +71,7 @@ def test_a_queued_run_whose_message_was_lost_is_published_again(stack: ServiceSt
 
     store = stack.store()
     run_id = store.create_run(id_prefix=stack.run_id_prefix, queue="runs", run_type=RunType.QUICK_RUN,
-                              request=RunRequest(kind="cmd", cmd=f"{base_image} echo recovered"))
+                              request=RunRequest(kind="cmd", cmd=f"{base_image} echo recovered")).run_id
     stack.start_worker("w1")
     record = stack.wait_finished(run_id, timeout=30)
     assert record.status.value == "Succeeded"
