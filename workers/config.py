@@ -7,7 +7,8 @@ Choices, each for a reason (service-spec §1):
   start keeps Redis's visibility timeout from ever redelivering a multi-hour run. Crash safety comes from the
   store's lease and the reaper, not from the broker.
 * ``task_ignore_result``: the run store is the only source of truth; Celery's result state is never read.
-* Task events on (``-E`` by default) so Flower and celery-exporter work.
+* Task events on (``-E`` by default) so Flower and celery-exporter work. ``task-sent`` events stay off: they
+  double the cost of every publish on the API's submit path, and Flower needs only the workers' events.
 * kombu's ``global_keyprefix`` puts Celery's keys beside the store's (``<keyPrefix>:celery:``), so several
   installations can share one Redis.
 """
@@ -43,7 +44,7 @@ def celery_config(settings: ServiceSettings) -> dict[str, Any]:
         "task_serializer": "json",
         "accept_content": ["json"],
         "worker_send_task_events": True,
-        "task_send_sent_event": True,
+        "task_send_sent_event": False,
         "task_time_limit": HARD_TIME_LIMIT,
         "worker_hijack_root_logger": False,
         "enable_utc": True,

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from tasks_engine.api import errors
 from tasks_engine.api.auth import Auth
 from tasks_engine.api.deps import ApiDeps, Background
-from tasks_engine.api.middleware import BodyLimitMiddleware, CatchAllMiddleware
+from tasks_engine.api.middleware import AccessLogMiddleware, BodyLimitMiddleware, CatchAllMiddleware
 from tasks_engine.api.routes_admin import admin_router, probes_router
 from tasks_engine.api.routes_blobs import blobs_router
 from tasks_engine.api.routes_runs import runs_router
@@ -68,5 +68,6 @@ def create_app(deps: ApiDeps) -> FastAPI:
         return settings.max_request_bytes, "service.maxRequestBytes"
 
     app.add_middleware(BodyLimitMiddleware, limit_for=limit_for)
-    app.add_middleware(CatchAllMiddleware)  # added last: the outermost of ours
+    app.add_middleware(CatchAllMiddleware)
+    app.add_middleware(AccessLogMiddleware)  # added last: the outermost of ours
     return app

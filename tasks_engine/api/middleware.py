@@ -1,4 +1,4 @@
-"""Two pure ASGI middlewares: request-body caps, and the last line of defence against a traceback.
+"""Pure ASGI middlewares: request-body caps, the last line of defence against a traceback, the access log.
 
 Why pure ASGI rather than ``BaseHTTPMiddleware``: both must see the raw ``receive`` stream (a body cap has to
 count a chunked upload's bytes as they arrive) and must not buffer streaming responses such as the SSE log
@@ -7,6 +7,8 @@ follow.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 
 from starlette.exceptions import HTTPException
@@ -14,6 +16,8 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tasks_engine.api.errors import ApiError, internal_error
+
+_ACCESS = logging.getLogger("tasks_engine.api.access")
 
 
 class BodyTooLarge(HTTPException):
@@ -87,3 +91,34 @@ class CatchAllMiddleware:
             error = internal_error(exc, Request(scope))
             if not started:
                 await error.response()(scope, receive, send)
+
+
+class AccessLogMiddleware:
+    """One line per request: ``client "METHOD /path" status duration``, without the query string.
+
+    Why not uvicorn's access log: it cost about a millisecond of CPU per request here (more than the rest of
+    an authenticated read), and it prints query strings, which carry blob signatures. This one logs the path
+    only, after the response is sent.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = [0]
+
+        async def tracking(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        finally:
+            client = scope.get("client") or ("-", 0)
+            _ACCESS.info('%s "%s %s" %d %.1fms', client[0], scope["method"], scope["path"], status[0],
+                         (time.perf_counter() - started) * 1000)

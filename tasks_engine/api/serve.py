@@ -28,7 +28,8 @@ class _Server(uvicorn.Server):
 
 
 def serve(app: FastAPI, *, host: str, port: int, stopping: threading.Event | None = None, grace: float = 5.0,
-          access_log: bool = True) -> None:
+          access_log: bool = False) -> None:
+    """``access_log`` is uvicorn's own; the app logs each request itself (``AccessLogMiddleware``)."""
     config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=access_log, lifespan="on",
                             timeout_graceful_shutdown=int(grace), proxy_headers=False, server_header=False)
     _Server(config, stopping or threading.Event()).run()

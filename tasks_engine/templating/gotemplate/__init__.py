@@ -13,7 +13,7 @@ checks (``wrong type for value; expected string; got int``); unannotated ones ac
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 from .builtins import BUILTINS as _BUILTINS
@@ -66,6 +66,27 @@ class _FuncNames:
         return name in self.funcs or name in _BUILTINS
 
 
+class _LazySpecs(Mapping[str, FuncSpec]):
+    """Go signatures of the template's functions, derived when a function is first called: a template uses
+    a handful of the ~140 Sprig functions, and deriving all of them was most of the cost of a small render."""
+
+    def __init__(self, funcs: Mapping[str, Callable[..., object]]) -> None:
+        self._funcs = funcs
+        self._specs: dict[str, FuncSpec] = {}
+
+    def __getitem__(self, name: str) -> FuncSpec:
+        spec = self._specs.get(name)
+        if spec is None:
+            spec = self._specs[name] = spec_for(self._funcs[name])
+        return spec
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._funcs)
+
+    def __len__(self) -> int:
+        return len(self._funcs)
+
+
 class Template:
     """A parsed template; ``execute`` may be called many times with different data."""
 
@@ -77,7 +98,7 @@ class Template:
             self._trees: dict[str, Tree] = parse_text(text, name, _FuncNames(funcs), self._index)
         except RecursionError:
             raise _too_deep("parse", name) from None
-        self._specs: dict[str, FuncSpec] = {k: spec_for(f) for k, f in funcs.items()}
+        self._specs: Mapping[str, FuncSpec] = _LazySpecs(funcs)
 
     @property
     def template_names(self) -> list[str]:
