@@ -30,8 +30,9 @@ def samples(store: RedisStore) -> dict[tuple[str, tuple[tuple[str, str], ...]], 
 
 def new_run(store: RedisStore, *, queue: str = "runs", trigger: Trigger = Trigger.MANUAL,
             platform: str = "linux/amd64") -> str:
-    return store.create_run(id_prefix="ca", queue=queue, run_type=RunType.QUICK_RUN, trigger=trigger,
-                            platform=Platform.parse(platform), request=RunRequest(kind="cmd", cmd="busybox true")).run_id
+    record = store.create_run(id_prefix="ca", queue=queue, run_type=RunType.QUICK_RUN, trigger=trigger,
+                              platform=Platform.parse(platform), request=RunRequest(kind="cmd", cmd="busybox true"))
+    return record.run_id
 
 
 def test_an_empty_store_reports_zeros_for_the_gauges(store: RedisStore) -> None:
