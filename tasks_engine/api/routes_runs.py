@@ -19,6 +19,7 @@ from tasks_engine.api.deps import ApiDeps
 from tasks_engine.api.errors import field_error
 from tasks_engine.api.follow import LogFollower
 from tasks_engine.api.models import RunBody
+from tasks_engine.api.strict import QueryInt
 from tasks_engine.service.runinput import upload_digest
 from tasks_engine.store import LogRangeError, Role, TokenRecord
 
@@ -65,8 +66,8 @@ def runs_router(deps: ApiDeps, auth: Auth) -> APIRouter:
                   task: Annotated[str | None, Query(max_length=50, description="only runs of this task")] = None,
                   status: StatusFilter = None,
                   trigger: Annotated[TriggerName | None, Query(description="only runs started so")] = None,
-                  top: Annotated[int, Query(ge=1, le=1000)] = 15,
-                  cursor: Annotated[int | None, Query(ge=0, le=2**53, description="nextCursor of a previous page")]
+                  top: Annotated[QueryInt, Query(ge=1, le=1000)] = 15,
+                  cursor: Annotated[QueryInt | None, Query(ge=0, le=2**53, description="nextCursor of a previous page")]
                   = None) -> Response:
         page = runs.list(task=task, status=status, trigger=trigger, top=top, cursor=cursor)
         return JSONResponse({"runs": [r.to_dict() for r in page.runs], "nextCursor": page.next_cursor})
@@ -97,7 +98,7 @@ def runs_router(deps: ApiDeps, auth: Auth) -> APIRouter:
 
     @router.get("/runs/{runId}/logs", response_model=None, responses=log_responses)
     def run_logs(run_id: RunId, request: Request, _: Annotated[TokenRecord, Depends(reader)],
-                 offset: Annotated[int, Query(ge=0, le=2**53, description="first byte to return")] = 0,
+                 offset: Annotated[QueryInt, Query(ge=0, le=2**53, description="first byte to return")] = 0,
                  follow: Annotated[bool, Query(description="stream as server-sent events")] = False,
                  last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=32)] = None,
                  ) -> Response:

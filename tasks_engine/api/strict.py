@@ -7,8 +7,10 @@ FastAPI's own dependency tree.
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Annotated, Any
 
+from pydantic import BeforeValidator
 from starlette.requests import Request
 
 from tasks_engine.api.errors import field_error
@@ -42,3 +44,18 @@ def check_query(request: Request) -> None:
     if unknown:
         expected = ", ".join(sorted(allowed)) or "none"
         raise field_error(unknown[0], f"unknown query parameter (this route takes: {expected})")
+
+
+_DIGITS = re.compile(r"[0-9]{1,18}", re.ASCII)
+
+
+def _canonical_int(value: object) -> object:
+    """Query integers as written by people and clients: digits only. pydantic would also take ``" 1"``,
+    ``"+1"``, ``"1_0"`` and ``"1.0"``, which the OpenAPI document (``type: integer``) does not allow."""
+    if isinstance(value, str) and not _DIGITS.fullmatch(value):
+        raise ValueError("expected a whole number written with digits only")
+    return value
+
+
+QueryInt = Annotated[int, BeforeValidator(_canonical_int)]
+"""An ``int`` query parameter that accepts only canonical digits (use inside ``Annotated[QueryInt, Query()]``)."""

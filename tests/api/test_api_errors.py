@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Query
 from pydantic import BaseModel
 
 from tasks_engine.api import errors
 from tasks_engine.api.middleware import BodyLimitMiddleware, CatchAllMiddleware
+from tasks_engine.api.strict import QueryInt
 from tasks_engine.errors import (
     ConflictError,
     DefinitionError,
@@ -150,3 +151,23 @@ def test_bodies_above_the_cap_are_413_by_length_and_by_count(client: Any) -> Non
     streamed = client.post("/echo", content=chunked(), headers={"content-type": "application/json"})
     assert streamed.status_code == 413
     assert client.post("/echo", json={"name": "ok"}).status_code == 200
+
+
+@pytest.mark.parametrize("text", [" 1", "+1", "1_0", "1.0", "1e2", "\u0661", ""])
+def test_query_integers_accept_digits_only(app_client: Callable[[Any], Any], text: str) -> None:
+    """pydantic alone takes " 1", "+1", "1_0", "1.0": the OpenAPI document says integer, so they are 422."""
+    app = FastAPI()
+    for exc_class in errors.HANDLED:
+        app.add_exception_handler(exc_class, errors.handle)
+
+    app.get("/n")(_echo_top)
+
+    client = app_client(app)
+    assert client.get("/n", params={"top": "12"}).json() == {"top": 12}
+    reply = client.get("/n", params={"top": text})
+    assert reply.status_code == 422
+    assert reply.json()["error"]["fields"][0]["field"] == "top"
+
+
+def _echo_top(top: Annotated[QueryInt, Query(ge=1)] = 15) -> dict[str, int]:
+    return {"top": top}
