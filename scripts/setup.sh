@@ -208,6 +208,13 @@ start_registry
 start_redis
 seed_base_image
 seed_arm64_image
+# Optional pieces, one file each (browser for the console tests, registry notifications, ...): sourced in
+# name order, with this script's variables and helpers (log, as_root, wait_for, pid_alive) in scope.
+for part in "$ROOT"/scripts/setup.d/*.sh; do
+  [ -e "$part" ] || continue
+  # shellcheck source=/dev/null
+  . "$part"
+done
 cat >"$STATE/env" <<ENV
 TE_REGISTRY=127.0.0.1:${REGISTRY_PORT}
 TE_BASE_IMAGE=${BASE_IMAGE}
