@@ -29,7 +29,9 @@ from tasks_engine.store import LogSlice, RedisStore, entry_offset, redis_errors
 
 _LOG = logging.getLogger("tasks_engine.api.follow")
 CATCH_UP_BYTES = 256 << 10  # per event while catching up
-LIVE_COUNT = 256  # stream entries per XREAD
+# Stream entries per XREAD: a worker writes chunks of up to 256 KiB, so 8 keep one event (and the follower's
+# memory) near 2 MiB however far behind a slow client falls.
+LIVE_COUNT = 8
 
 
 def _text(value: object) -> str:
