@@ -28,6 +28,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.docsections import write_section
 from bench.harness import BASE_IMAGE, Comparison, run_task_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +37,6 @@ from second_daemon import second_daemon  # noqa: E402
 
 REGISTRY = os.environ.get("TE_REGISTRY", "127.0.0.1:5000")
 DOC = ROOT / "docs" / "performance.md"
-START, END = "<!-- build-cache:start -->", "<!-- build-cache:end -->"
 DEP_SECONDS = 10
 
 
@@ -102,7 +102,7 @@ def write_docs(results: list[Comparison], command: str) -> None:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                             check=False).stdout.strip()
     lines = [
-        START, "", "## Build cache", "",
+        "", "", "## Build cache", "",
         f"Command: `{command}` (after `./scripts/setup.sh`).", "",
         f"Results ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit}, {os.cpu_count()} cores, "
         f"{platform.machine()}, Docker on the same machine; the dependency step sleeps {DEP_SECONDS} s):", "",
@@ -126,14 +126,7 @@ def write_docs(results: list[Comparison], command: str) -> None:
     for r in results:
         lines.append(f"- {r.name}: baseline {[round(x, 3) for x in r.baseline]}, "
                      f"variant {[round(x, 3) for x in r.variant]}")
-    lines += ["", END]
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
-    section = "\n".join(lines)
-    if START in text and END in text:
-        text = text[: text.index(START)] + section + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.write_text(text, encoding="utf-8")
+    write_section("build-cache", lines[1:])
 
 
 def main() -> int:

@@ -392,10 +392,55 @@ ALL = {"remote-vs-local": remote_vs_local, "submit-to-start": submit_to_start, "
        "follow-latency": follow_latency, "big-output": big_output}
 
 
+TARGETS = {
+    "remote-vs-local": "remote / local <= 1.15x",
+    "submit-to-start": "p50 <= 50 ms",
+    "submit-rate": ">= 0.5x Celery and >= 200/s",
+    "follow-latency": "p95 <= 250 ms",
+    "big-output": "every byte; RSS flat",
+}
+
+
+def write_docs(results: list[ServiceResult], command: str) -> None:
+    from datetime import UTC, datetime
+
+    from bench.docsections import commit, write_section
+
+    lines = ["", "## Service", "", f"Command: `{command}` (after `./scripts/setup.sh`; each benchmark starts a "
+             "private stack: Redis, the API, Celery workers, on the shared Docker daemon).", "",
+             f"Results ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit()}, {os.cpu_count()} cores, "
+             "load generator on the same machine):", "",
+             "| benchmark | result | target | met |", "|---|---|---|---|"]
+    for r in results:
+        lines.append(f"| {r.name} | {r.summary} | {TARGETS[r.name]} | {'yes' if r.ok else '**no**'} |")
+    lines += ["", "Raw numbers:", ""]
+    for r in results:
+        numbers = ", ".join(f"{k} {v:.3f}" for k, v in r.numbers.items())
+        lines.append(f"- {r.name}: {numbers}")
+    lines.append("")
+    write_section("service", lines)
+
+
 def main() -> int:
-    names = sys.argv[1:] or list(ALL)
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("names", nargs="*", help=f"benchmarks to run (default: all of {', '.join(ALL)})")
+    parser.add_argument("--write-docs", action="store_true")
+    args = parser.parse_args()
+    names = args.names or list(ALL)
+    command = ".venv/bin/python -m bench.bench_service" + (" " + " ".join(args.names) if args.names else "") + (
+        " --write-docs" if args.write_docs else "")
+    print(command, flush=True)
+    results = []
     for name in names:
-        print(ALL[name]().line(), flush=True)
+        if name not in ALL:
+            parser.error(f"unknown benchmark {name!r}; choose from {', '.join(ALL)}")
+        result = ALL[name]()
+        results.append(result)
+        print(result.line(), flush=True)
+    if args.write_docs:
+        write_docs(results, command)
     return 0
 
 

@@ -12,11 +12,9 @@ import os
 import platform
 import subprocess
 from datetime import UTC, datetime
-from pathlib import Path
 
 from bench import bench_parallel, bench_sequential
-
-DOC = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
+from bench.docsections import DOC, kept_sections
 
 
 def main() -> int:
@@ -65,11 +63,9 @@ def main() -> int:
         for r in results:
             lines.append(f"- {r.name}: baseline {[round(x, 3) for x in r.baseline]}, "
                          f"variant {[round(x, 3) for x in r.variant]}")
-        # Sections other benchmarks write themselves (bench_build_cache.py) are kept as they are.
-        old = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
-        start, end = old.find("<!-- build-cache:start -->"), old.find("<!-- build-cache:end -->")
-        kept = "\n" + old[start:end] + "<!-- build-cache:end -->\n" if 0 <= start < end else ""
-        DOC.write_text("\n".join(lines) + "\n" + kept, encoding="utf-8")
+        # Sections other benchmarks write themselves (build cache, service, triggers) are kept as they are.
+        kept = kept_sections()
+        DOC.write_text("\n".join(lines) + "\n" + ("\n" + kept + "\n" if kept else ""), encoding="utf-8")
         print(f"wrote {DOC}")
     return 0
 
