@@ -15,6 +15,7 @@ Layout (``P`` = ``service.keyPrefix``)::
     P:workers              zset of worker ids by heartbeat expiry; P:worker:<id> JSON with a TTL
     P:metrics:<name>       hashes of counters and histogram buckets (exported by /metrics)
     P:lock:<name>          short locks (the reaper's tick)
+    P:session:<sha256>     hash: a web console session (token digest, CSRF token, expiry), with a TTL
 
 Celery's own keys (queues, ``unacked``) are kombu's and are not prefixed; see ``broker.py``.
 """
@@ -82,3 +83,6 @@ class Keys:
 
     def lock(self, name: str) -> str:
         return f"{self.prefix}:lock:{name}"
+
+    def session(self, digest: str) -> str:
+        return f"{self.prefix}:session:{digest}"
