@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -73,7 +73,6 @@ def collect_garbage(client: Any, *, older_than: timedelta, now: datetime, state_
     cutoff = (now if now.tzinfo else now.replace(tzinfo=UTC)).timestamp() - older_than.total_seconds()
     report = GcReport()
     api = client.api
-    label_filter = {"label": LABEL_RUN_ID}
     live = _live_runs(state_root)
 
     def expired(labels: Any, created_at: Any) -> bool:
@@ -83,22 +82,7 @@ def collect_garbage(client: Any, *, older_than: timedelta, now: datetime, state_
         created = _created(labels, created_at)
         return created is not None and created < cutoff
 
-    try:
-        containers = api.containers(all=True, filters=label_filter)
-        for c in containers:
-            if expired(c.get("Labels"), c.get("Created")):
-                _remove(report.containers, report, str(c["Id"]), lambda i: api.remove_container(i, force=True))
-        for n in api.networks(filters=label_filter):
-            if expired(n.get("Labels"), n.get("Created")):
-                _remove(report.networks, report, str(n["Name"]), api.remove_network)
-        volumes = (api.volumes(filters=label_filter) or {}).get("Volumes") or []
-        for v in volumes:
-            if expired(v.get("Labels"), v.get("CreatedAt")):
-                _remove(report.volumes, report, str(v["Name"]), lambda i: api.remove_volume(i, force=True))
-    except docker.errors.DockerException as exc:
-        if is_connection_error(exc):
-            raise unreachable(exc) from exc
-        report.errors.append(f"listing run objects failed: {reason(exc)}")
+    remove_objects(api, {"label": [LABEL_RUN_ID]}, expired, report)
     if state_root is not None and state_root.is_dir():
         for folder in state_root.iterdir():
             # lstat: a symlink is never followed (nor its target removed); only the engine's own folders go.
@@ -115,6 +99,42 @@ def _live_runs(state_root: Path | None) -> set[str]:
     return {f.name for f in state_root.iterdir() if not f.is_symlink() and f.is_dir() and run_is_live(f)}
 
 
+def remove_objects(api: Any, filters: dict[str, list[str]], doomed: Callable[[dict[str, str], Any], bool],
+                   report: GcReport) -> None:
+    """Remove the containers, then the networks and volumes, matching ``filters`` for which
+    ``doomed(labels, created)`` is true; failures go into ``report``, an unreachable daemon raises."""
+    try:
+        for c in api.containers(all=True, filters=filters):
+            if doomed(c.get("Labels") or {}, c.get("Created")):
+                _remove(report.containers, report, str(c["Id"]), lambda i: api.remove_container(i, force=True))
+        for n in api.networks(filters=filters):
+            if doomed(n.get("Labels") or {}, n.get("Created")):
+                _remove(report.networks, report, str(n["Name"]), api.remove_network)
+        for v in (api.volumes(filters=filters) or {}).get("Volumes") or []:
+            if doomed(v.get("Labels") or {}, v.get("CreatedAt")):
+                _remove(report.volumes, report, str(v["Name"]), lambda i: api.remove_volume(i, force=True))
+    except docker.errors.DockerException as exc:
+        if is_connection_error(exc):
+            raise unreachable(exc) from exc
+        report.errors.append(f"listing run objects failed: {reason(exc)}")
+
+
+@contextlib.contextmanager
+def daemon_client(client_factory: Callable[[], Any] = docker.from_env) -> Iterator[Any]:
+    """A client of its own (closed afterwards), for callers that must not import ``docker``."""
+    try:
+        client = client_factory()
+    except Exception as exc:
+        if is_connection_error(exc) or isinstance(exc, docker.errors.DockerException):
+            raise unreachable(exc) from exc
+        raise
+    try:
+        yield client
+    finally:
+        with contextlib.suppress(Exception):
+            client.close()
+
+
 def collect_garbage_from_env(
     *,
     older_than: timedelta,
@@ -123,16 +143,8 @@ def collect_garbage_from_env(
     client_factory: Callable[[], Any] = docker.from_env,
 ) -> GcReport:
     """``collect_garbage`` with a client of its own, for callers that must not import ``docker`` (the CLI)."""
-    try:
-        client = client_factory()
-    except Exception as exc:
-        if is_connection_error(exc) or isinstance(exc, docker.errors.DockerException):
-            raise unreachable(exc) from exc
-        raise
-    try:
+    with daemon_client(client_factory) as client:
         return collect_garbage(client, older_than=older_than, now=now, state_root=state_root)
-    finally:
-        client.close()
 
 
 def _remove(done: list[str], report: GcReport, ident: str, action: Any) -> None:

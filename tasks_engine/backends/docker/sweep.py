@@ -8,24 +8,15 @@ label (local CLI runs) are never touched.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import docker
-import docker.errors
 
-from tasks_engine.backends.docker.errors import is_connection_error, is_not_found, reason, unreachable
+from tasks_engine.backends.docker.gc import GcReport, daemon_client, remove_objects
 from tasks_engine.backends.docker.names import LABEL_RUN_ID
 
-
-@dataclass
-class SweepReport:
-    containers: list[str] = field(default_factory=list)
-    networks: list[str] = field(default_factory=list)
-    volumes: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+SweepReport = GcReport
 
 
 def sweep_leased_objects(is_current: Callable[[str, str], bool], *, lease_label: str, scope: dict[str, str],
@@ -36,10 +27,13 @@ def sweep_leased_objects(is_current: Callable[[str, str], bool], *, lease_label:
     installation sharing this daemon has its own run ids and its own leases.
     """
 
-    def dead(labels: dict[str, str]) -> bool:
+    def dead(labels: dict[str, str], _created: Any) -> bool:
         return not is_current(labels.get(LABEL_RUN_ID, ""), labels.get(lease_label, ""))
 
-    return _sweep([lease_label, *(f"{k}={v}" for k, v in scope.items())], dead, client_factory)
+    report = SweepReport()
+    with daemon_client(client_factory) as client:
+        remove_objects(client.api, {"label": [lease_label, *(f"{k}={v}" for k, v in scope.items())]}, dead, report)
+    return report
 
 
 def remove_run_objects(run_id: str, *, scope: dict[str, str],
@@ -47,46 +41,8 @@ def remove_run_objects(run_id: str, *, scope: dict[str, str],
     """Remove every container, network and volume of ``run_id`` (within ``scope``) on this daemon: before a
     redelivered run's new attempt starts, whatever an earlier attempt left running here is stopped, so two
     attempts never run side by side on one host."""
-    labels = [f"{LABEL_RUN_ID}={run_id}", *(f"{k}={v}" for k, v in scope.items())]
-    return _sweep(labels, lambda _labels: True, client_factory)
-
-
-def _sweep(labels: list[str], dead: Callable[[dict[str, str]], bool],
-           client_factory: Callable[[], Any]) -> SweepReport:
-    filters = {"label": labels}
     report = SweepReport()
-    try:
-        client = client_factory()
-    except Exception as exc:
-        if is_connection_error(exc) or isinstance(exc, docker.errors.DockerException):
-            raise unreachable(exc) from exc
-        raise
-    try:
-        api = client.api
-        for c in api.containers(all=True, filters=filters):
-            if dead(c.get("Labels") or {}):
-                _remove(report.containers, report, str(c["Id"]), lambda i: api.remove_container(i, force=True))
-        for n in api.networks(filters=filters):
-            if dead(n.get("Labels") or {}):
-                _remove(report.networks, report, str(n["Name"]), api.remove_network)
-        for v in (api.volumes(filters=filters) or {}).get("Volumes") or []:
-            if dead(v.get("Labels") or {}):
-                _remove(report.volumes, report, str(v["Name"]), lambda i: api.remove_volume(i, force=True))
-    except docker.errors.DockerException as exc:
-        if is_connection_error(exc):
-            raise unreachable(exc) from exc
-        report.errors.append(f"listing run objects failed: {reason(exc)}")
-    finally:
-        with contextlib.suppress(Exception):
-            client.close()
+    labels = [f"{LABEL_RUN_ID}={run_id}", *(f"{k}={v}" for k, v in scope.items())]
+    with daemon_client(client_factory) as client:
+        remove_objects(client.api, {"label": labels}, lambda _labels, _created: True, report)
     return report
-
-
-def _remove(done: list[str], report: SweepReport, ident: str, action: Callable[[str], Any]) -> None:
-    try:
-        action(ident)
-    except docker.errors.APIError as exc:
-        if not is_not_found(exc):
-            report.errors.append(f"{ident}: {reason(exc)}")
-            return
-    done.append(ident)
