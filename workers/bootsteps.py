@@ -6,8 +6,9 @@ failing tick is logged and retried on the next one (Redis restarting is an ordin
 
 * heartbeat (every 5 s, expires after 15 s): who listens on which queue, for ``show-run`` and ``/metrics``;
 * reaper (every ``service.reaperInterval``): expired leases and lost messages (``service/reaper.py``);
-* sweep (at start, then every minute): containers and networks on this Docker host whose run's lease token
-  is no longer current (their execution died), and run folders no process holds.
+* sweep (at start, then every ``service.sweepInterval``, a minute by default): containers and networks on
+  this Docker host whose run's lease token is no longer current (their execution died), and run folders no
+  process holds.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ from workers import runtime
 _LOG = logging.getLogger(__name__)
 HEARTBEAT_EVERY = 5.0
 HEARTBEAT_TTL = 15.0
-SWEEP_EVERY = 60.0
 
 
 def _every(stop: threading.Event, interval: float, name: str, tick: Callable[[], object]) -> threading.Thread:
@@ -87,7 +87,7 @@ class ServiceStep(bootsteps.StartStopStep):  # type: ignore[misc]
         self._threads = [
             _every(self._stop, HEARTBEAT_EVERY, "heartbeat", heartbeat),
             _every(self._stop, rt.settings.service.reaper_interval, "reaper", reap),
-            _every(self._stop, SWEEP_EVERY, "sweep", sweep),
+            _every(self._stop, rt.settings.service.sweep_interval, "sweep", sweep),
         ]
 
     def stop(self, worker: Any) -> None:

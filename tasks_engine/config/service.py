@@ -163,6 +163,8 @@ KEYS: tuple[_Key, ...] = (
          "A run whose worker stops renewing its lease for this long is taken back by the reaper."),
     _Key("leaseRenew", "lease_renew", parse_seconds, 20.0, "How often the executing worker renews its lease."),
     _Key("reaperInterval", "reaper_interval", parse_seconds, 15.0, "How often the reaper looks for lost runs."),
+    _Key("sweepInterval", "sweep_interval", parse_seconds, 60.0,
+         "How often each worker removes what dead executions left on its Docker host."),
     _Key("requeueAfter", "requeue_after", parse_seconds, 30.0,
          "A queued run whose broker message is missing for this long is published again."),
     _Key("maxAttempts", "max_attempts", _parse_int, 2,
@@ -196,6 +198,7 @@ class ServiceSettings:
     lease_ttl: float = 60.0
     lease_renew: float = 20.0
     reaper_interval: float = 15.0
+    sweep_interval: float = 60.0
     requeue_after: float = 30.0
     max_attempts: int = 2
     redeliver_started: bool = True

@@ -186,7 +186,7 @@ class ServiceStack:
         self.state_root.mkdir(parents=True, exist_ok=True)
         # Each stack its own run-id prefix: stacks share the Docker daemon, where run ids name containers.
         service = {"leaseTtl": "6s", "leaseRenew": "2s", "reaperInterval": "1s", "requeueAfter": "3s",
-                   "logRetention": "1d", "runIdPrefix": self.run_id_prefix, **self.settings}
+                   "sweepInterval": "2s", "logRetention": "1d", "runIdPrefix": self.run_id_prefix, **self.settings}
         body = {"stateRoot": str(self.state_root), "service": service}
         self.config_path.write_text(json.dumps(body), encoding="utf-8")
 
