@@ -11,14 +11,20 @@ Choices, each for a reason (service-spec §1):
   double the cost of every publish on the API's submit path, and Flower needs only the workers' events.
 * kombu's ``global_keyprefix`` puts Celery's keys beside the store's (``<keyPrefix>:celery:``), so several
   installations can share one Redis.
+* The broker is derived from the store's own URL (``broker_settings``), parsed by the store's parser, because
+  Redis is the one point every process shares: ``rediss://`` verifies the server the same way for both (kombu
+  alone would not verify a bare ``rediss://``), ``sentinel://h1,h2/<service>/<db>`` becomes kombu's
+  ``sentinel://h1/<db>;sentinel://h2/<db>`` with ``master_name``, and ``unix://`` kombu's ``redis+socket://``.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from tasks_engine.config import ServiceSettings
 from tasks_engine.store import broker_prefix
+from tasks_engine.store.connect import RedisTarget, parse_redis_url
 
 RUN_TASK = "tasks_engine.run"
 SWEEP_TASK = "tasks_engine.sweep"
@@ -27,10 +33,50 @@ SWEEP_TASK = "tasks_engine.sweep"
 HARD_TIME_LIMIT = 28800 + 600
 
 
+def _userinfo(target: RedisTarget) -> str:
+    if target.password is None and not target.username:
+        return ""
+    user = quote(target.username or "", safe="")
+    return f"{user}:{quote(target.password or '', safe='')}@" if target.password is not None else f"{user}@"
+
+
+def _host(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def broker_settings(redis_url: str) -> dict[str, Any]:
+    """``broker_url``, ``broker_use_ssl`` and the connection part of ``broker_transport_options`` for kombu,
+    from the service's Redis URL (see the module docstring)."""
+    target = parse_redis_url(redis_url)
+    auth = _userinfo(target)
+    transport: dict[str, Any] = {}
+    use_ssl: dict[str, Any] | bool = False
+    if target.tls is not None:
+        use_ssl = dict(target.tls)
+    if target.sentinel:
+        url = ";".join(f"sentinel://{auth}{_host(host, port)}/{target.db}" for host, port in target.hosts)
+        transport["master_name"] = target.service
+        sentinel_kwargs: dict[str, Any] = {}
+        if target.sentinel_password is not None:
+            sentinel_kwargs["password"] = target.sentinel_password
+        if target.tls is not None:
+            sentinel_kwargs.update(ssl=True, **target.tls)
+        if sentinel_kwargs:
+            transport["sentinel_kwargs"] = sentinel_kwargs
+    elif target.scheme == "unix":
+        url = f"redis+socket://{auth}{quote(target.path)}?virtual_host={target.db}"
+    else:
+        host, port = target.hosts[0]
+        url = f"{target.scheme}://{auth}{_host(host, port)}/{target.db}"
+    return {"broker_url": url, "broker_use_ssl": use_ssl, "transport": transport}
+
+
 def celery_config(settings: ServiceSettings) -> dict[str, Any]:
-    transport = {"global_keyprefix": broker_prefix(settings), "visibility_timeout": 3600}
+    broker = broker_settings(settings.redis_url)
+    transport = {"global_keyprefix": broker_prefix(settings), "visibility_timeout": 3600, **broker["transport"]}
     return {
-        "broker_url": settings.redis_url,
+        "broker_url": broker["broker_url"],
+        "broker_use_ssl": broker["broker_use_ssl"],
         "broker_transport_options": transport,
         "broker_connection_retry_on_startup": True,
         "result_backend": None,
