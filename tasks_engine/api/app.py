@@ -16,6 +16,7 @@ from fastapi import FastAPI
 
 from tasks_engine.api import errors
 from tasks_engine.api.auth import Auth
+from tasks_engine.api.console import create_console
 from tasks_engine.api.deps import ApiDeps, Background
 from tasks_engine.api.middleware import AccessLogMiddleware, BodyLimitMiddleware, CatchAllMiddleware
 from tasks_engine.api.routes_admin import admin_router, probes_router
@@ -61,6 +62,10 @@ def create_app(deps: ApiDeps) -> FastAPI:
         app.include_router(router)
     for exc_class in errors.HANDLED:
         app.add_exception_handler(exc_class, errors.handle)
+    # -- web console (issue #9; tasks_engine/api/console): HTML pages under /console, with their own error
+    # pages and security headers, outside /openapi.json; it shares the log followers' asyncio Redis client.
+    app.mount("/console", create_console(deps, lambda: app.state.redis_async))
+    # -- end of the web console
 
     def limit_for(path: str) -> tuple[int, str]:
         if path == UPLOADS_PATH:
