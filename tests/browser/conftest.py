@@ -20,7 +20,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration" / "service"))
 
-from harness import ServiceStack, missing, service_stack  # noqa: E402
+from harness import ServiceStack, missing, service_stack
 
 CHROMIUM = os.environ.get("TE_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("TE_CHROMEDRIVER", "/usr/bin/chromedriver")
