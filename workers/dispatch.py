@@ -26,3 +26,13 @@ class CeleryDispatcher:
                                task_id=task_id_for(run_id, uuid.uuid4().hex[:8]))
         except (OperationalError, OSError) as exc:
             raise TransientError(f"cannot publish run {run_id} to queue {queue}: {exc}") from exc
+
+    def dispatch_many(self, run_ids: list[str], queue: str) -> None:
+        """Celery's own publish, over one producer (one connection) for the whole batch."""
+        try:
+            with self.app.producer_or_acquire() as producer:
+                for run_id in run_ids:
+                    self.app.send_task(RUN_TASK, args=[run_id], queue=queue, producer=producer,
+                                       task_id=task_id_for(run_id, uuid.uuid4().hex[:8]))
+        except (OperationalError, OSError) as exc:
+            raise TransientError(f"cannot publish {len(run_ids)} run(s) to queue {queue}: {exc}") from exc

@@ -10,18 +10,21 @@ The dispatcher is a protocol because publishing is Celery's job and Celery has e
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from tasks_engine import compiler
 from tasks_engine.config import EngineConfig, ServiceSettings
-from tasks_engine.errors import NotFoundError, UsageError
+from tasks_engine.errors import ConflictError, NotFoundError, UsageError
 from tasks_engine.runtime.results import RunStatus
 from tasks_engine.service.execution import job_from_record
 from tasks_engine.service.runids import RUN_ID
 from tasks_engine.service.runner import RunJob, compile_inputs_for, run_info_for
 from tasks_engine.store import (
+    Created,
+    NewRun,
     Platform,
     RedisStore,
     RunPage,
@@ -30,6 +33,7 @@ from tasks_engine.store import (
     RunSecrets,
     RunType,
     Trigger,
+    UniqueKey,
     WorkerInfo,
 )
 
@@ -38,6 +42,17 @@ KINDS = ("build", "file", "encoded", "cmd")
 
 class Dispatcher(Protocol):
     def dispatch(self, run_id: str, queue: str) -> None: ...
+
+
+def dispatch_all(dispatcher: Dispatcher, run_ids: list[str], queue: str) -> None:
+    """Publish many runs of one queue: over one broker connection when the dispatcher can (a cascade's
+    thousand dependants), else one by one."""
+    many = getattr(dispatcher, "dispatch_many", None)
+    if many is not None:
+        many(run_ids, queue)
+        return
+    for run_id in run_ids:
+        dispatcher.dispatch(run_id, queue)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,6 +67,10 @@ class Submission:
     platform: Platform = field(default_factory=Platform)
     agent_pool: str | None = None
     trigger_info: dict[str, Any] = field(default_factory=dict)
+    unique: UniqueKey | None = None
+    """Exactly-once key of a triggered run (a timer occurrence, a webhook's commit): see ``store.UniqueKey``."""
+    outbox: str | None = None
+    """The cascade outbox entry this run consumes (a decided image-update run)."""
 
 
 class _ContextNeeded(Exception):
@@ -96,23 +115,39 @@ class RunService:
     # -- submit -----------------------------------------------------------------------------------------------
 
     def submit(self, sub: Submission, *, precheck: bool = True) -> RunRecord:
-        request = sub.request
-        if request.kind not in KINDS:
-            raise UsageError(f"unknown run kind {request.kind!r}; expected one of {', '.join(KINDS)}")
-        if precheck:
-            self.precheck(sub)
-        queue = self.settings.queue_for(sub.agent_pool)
+        created = self.submit_many([sub], precheck=precheck)[0]
+        if created.record is None:
+            raise ConflictError(f"run {created.existing or '?'} already holds this run's key")
+        return created.record
+
+    def submit_many(self, subs: Sequence[Submission], *, precheck: bool = True) -> list[Created]:
+        """Record and publish runs: one store round trip and one broker connection for all of them.
+
+        A submission with a unique key or an outbox entry may create nothing (``Created.record`` None): its
+        run exists already, which is how a replayed trigger stays one run.
+        """
+        for sub in subs:
+            if sub.request.kind not in KINDS:
+                raise UsageError(f"unknown run kind {sub.request.kind!r}; expected one of {', '.join(KINDS)}")
+            if precheck:
+                self.precheck(sub)
         if self.dispatcher is None:
             raise UsageError("this process cannot queue runs (no dispatcher)")
-        record = self.store.create_run(
-            id_prefix=self.settings.run_id_prefix, queue=queue, run_type=sub.run_type, request=request,
-            secrets=sub.secrets, trigger=sub.trigger, task=sub.task, platform=sub.platform,
-            agent_pool=sub.agent_pool, max_attempts=self.settings.max_attempts, trigger_info=sub.trigger_info,
-        )
-        # One script and one publish: the record (as created, Queued) is what the caller shows. Should the
-        # publish fail, the run is still recorded and the reaper publishes it after service.requeueAfter.
-        self.dispatcher.dispatch(record.run_id, queue)
-        return record
+        news = [NewRun(id_prefix=self.settings.run_id_prefix, queue=self.settings.queue_for(sub.agent_pool),
+                       run_type=sub.run_type, request=sub.request, secrets=sub.secrets, trigger=sub.trigger,
+                       task=sub.task, platform=sub.platform, agent_pool=sub.agent_pool,
+                       max_attempts=self.settings.max_attempts, trigger_info=sub.trigger_info, unique=sub.unique,
+                       outbox=sub.outbox) for sub in subs]
+        created = self.store.create_runs(news)
+        # One script per run and one publish: the record (as created, Queued) is what the caller shows. Should
+        # the publish fail, the runs are still recorded and the reaper publishes them after service.requeueAfter.
+        by_queue: dict[str, list[str]] = {}
+        for new, outcome in zip(news, created, strict=True):
+            if outcome.record is not None:
+                by_queue.setdefault(new.queue, []).append(outcome.record.run_id)
+        for queue, run_ids in by_queue.items():
+            dispatch_all(self.dispatcher, run_ids, queue)
+        return created
 
     def precheck(self, sub: Submission) -> None:
         """Reject a run whose task is invalid before it is queued (HTTP 422), where that can be known:

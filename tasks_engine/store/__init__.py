@@ -32,10 +32,11 @@ from tasks_engine.store.records import (
     Trigger,
     WorkerInfo,
 )
-from tasks_engine.store.runs import RunPage, RunsMixin
+from tasks_engine.store.runs import Created, NewRun, RunPage, RunsMixin, UniqueKey
+from tasks_engine.store.triggers import TriggersMixin
 
 
-class RedisStore(RunsMixin, LogsMixin, CatalogMixin, MetricsMixin, BrokerMixin):
+class RedisStore(RunsMixin, LogsMixin, CatalogMixin, MetricsMixin, BrokerMixin, TriggersMixin):
     """Everything the service keeps, in one Redis (see ``keys.py`` for the layout)."""
 
 
@@ -60,12 +61,14 @@ __all__ = [
     "TOKEN_PREFIX",
     "BrokerView",
     "Claim",
+    "Created",
     "Credential",
     "Histogram",
     "Keys",
     "LeaseState",
     "LogRangeError",
     "LogSlice",
+    "NewRun",
     "Platform",
     "RedisStore",
     "Role",
@@ -79,6 +82,7 @@ __all__ = [
     "TaskSecrets",
     "TokenRecord",
     "Trigger",
+    "UniqueKey",
     "WorkerInfo",
     "broker_prefix",
     "connect",

@@ -34,13 +34,16 @@ class CatalogMixin(StoreBase):
     def create_task(self, task: TaskRecord, secrets_: TaskSecrets) -> bool:
         """False when a task of that name exists."""
         return bool(self._run_script("create_task", [task.name, dumps(task.to_dict()),
-                                                     self._sealed(secrets_.to_dict())]))
+                                                     self._sealed(secrets_.to_dict()), task.status,
+                                                     task.max_concurrent_runs or 0]))
 
     def save_task(self, task: TaskRecord, secrets_: TaskSecrets | None = None) -> None:
         """Overwrite an existing task (``secrets_`` None keeps the stored ones)."""
         with redis_errors():
             pipe = self.client.pipeline(transaction=True)
-            pipe.hset(self.keys.task(task.name), "data", dumps(task.to_dict()))
+            # status and the cap are read by the claim script, so they are fields of their own as well
+            pipe.hset(self.keys.task(task.name), mapping={"data": dumps(task.to_dict()), "status": task.status,
+                                                          "maxConcurrentRuns": task.max_concurrent_runs or 0})
             if secrets_ is not None:
                 pipe.hset(self.keys.task(task.name), "secrets", self._sealed(secrets_.to_dict()))
             pipe.zadd(self.keys.tasks, {task.name: 0})

@@ -14,7 +14,19 @@ Layout (``P`` = ``service.keyPrefix``)::
     P:token:<sha256>       hash: an API token                    P:tokens hash name -> sha256
     P:workers              zset of worker ids by heartbeat expiry; P:worker:<id> JSON with a TTL
     P:metrics:<name>       hashes of counters and histogram buckets (exported by /metrics)
-    P:lock:<name>          short locks (the reaper's tick)
+    P:lock:<name>          short locks (the reaper's tick, the poller's leadership)
+    P:active:task:<name>   set of a task's Started/Running runs (--max-concurrent-runs); P:waiting:task:<name>
+                           zset of its runs parked at the cap; P:wake list of woken runs to publish
+    P:unique:<sha256>      run id of the run an exactly-once key created (timer occurrence, webhook commit)
+    P:hook:<provider>:<sha256>   a webhook delivery id seen (kept 31 days: replays answer 200, no run)
+    P:hooks:repo:<sha256>  set of tasks with a source trigger on that repository key; P:hooks:tasks all of them
+    P:deps                 hash task -> dependency index entry (JSON); P:deps:version bumps on each write
+    P:cascade:<part>       hashes of the cascade state (pending, deferred, running, seen, chains, held) and
+                           P:cascade:version; P:cascade:outbox decided runs not created yet
+    P:images:seen          hash image -> the digest a registry event, a poll or a build last reported, and when
+    P:triggers:events      list of recent trigger events (suppressed updates and why), newest first, capped
+    P:timers:last          hash task/timer -> the last tick that evaluated it
+    P:poll:<image>         hash: last digest, consecutive failures, next poll time of a polled base image
     P:session:<sha256>     hash: a web console session (token digest, CSRF token, expiry), with a TTL
 
 Celery's own keys (queues, ``unacked``) are kombu's and are not prefixed; see ``broker.py``.
@@ -22,6 +34,7 @@ Celery's own keys (queues, ``unacked``) are kombu's and are not prefixed; see ``
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 
@@ -86,3 +99,61 @@ class Keys:
 
     def session(self, digest: str) -> str:
         return f"{self.prefix}:session:{digest}"
+
+    @property
+    def wake(self) -> str:
+        return f"{self.prefix}:wake"
+
+    def active(self, task: str) -> str:
+        return f"{self.prefix}:active:task:{task}"
+
+    def waiting(self, task: str) -> str:
+        return f"{self.prefix}:waiting:task:{task}"
+
+    def unique(self, key: str) -> str:
+        return f"{self.prefix}:unique:{_digest(key)}"
+
+    def hook(self, provider: str, delivery_id: str) -> str:
+        return f"{self.prefix}:hook:{provider}:{_digest(delivery_id)}"
+
+    def hooks_repo(self, repository: str) -> str:
+        return f"{self.prefix}:hooks:repo:{_digest(repository)}"
+
+    @property
+    def hooks_tasks(self) -> str:
+        return f"{self.prefix}:hooks:tasks"
+
+    @property
+    def deps(self) -> str:
+        return f"{self.prefix}:deps"
+
+    @property
+    def deps_version(self) -> str:
+        return f"{self.prefix}:deps:version"
+
+    def cascade(self, part: str) -> str:
+        return f"{self.prefix}:cascade:{part}"
+
+    @property
+    def trigger_events(self) -> str:
+        return f"{self.prefix}:triggers:events"
+
+    @property
+    def images_seen(self) -> str:
+        return f"{self.prefix}:images:seen"
+
+    @property
+    def timers_last(self) -> str:
+        return f"{self.prefix}:timers:last"
+
+    def poll(self, image: str) -> str:
+        return f"{self.prefix}:poll:{image}"
+
+    @property
+    def poll_pattern(self) -> str:
+        return f"{self.prefix}:poll:*"
+
+
+def _digest(value: str) -> str:
+    """User-controlled names (delivery ids, repository URLs) are hashed into key names: bounded and inert."""
+    return hashlib.sha256(value.encode("utf-8", "surrogateescape")).hexdigest()

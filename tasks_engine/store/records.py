@@ -109,6 +109,8 @@ class RunRequest:
     task_name: str = ""
     timeout: int | None = None
     max_parallel: int | None = None
+    untrusted: bool = False
+    """A pull-request run: no task secrets and no push credentials (the engine's ``registries`` included)."""
 
     def to_dict(self) -> dict[str, Any]:
         return _drop_none({
@@ -117,7 +119,7 @@ class RunRequest:
             "encodedValues": self.encoded_values, "set": list(self.set_values), "registry": self.registry,
             "commit": self.commit, "branch": self.branch, "repository": self.repository, "gitTag": self.git_tag,
             "triggeredBy": self.triggered_by, "taskName": self.task_name, "timeout": self.timeout,
-            "maxParallel": self.max_parallel,
+            "maxParallel": self.max_parallel, "untrusted": True if self.untrusted else None,
         })
 
     @classmethod
@@ -131,6 +133,7 @@ class RunRequest:
             repository=data.get("repository") or "", git_tag=data.get("gitTag") or "",
             triggered_by=data.get("triggeredBy") or "", task_name=data.get("taskName") or "",
             timeout=data.get("timeout"), max_parallel=data.get("maxParallel"),
+            untrusted=bool(data.get("untrusted")),
         )
 
 
@@ -295,6 +298,7 @@ class TaskRecord:
     secret_names: dict[str, Any] = field(default_factory=dict)
     creation_date: str = ""
     last_updated_time: str = ""
+    max_concurrent_runs: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -302,6 +306,7 @@ class TaskRecord:
             "agentPoolName": self.agent_pool_name, "timeout": self.timeout, "step": dict(self.step),
             "triggers": dict(self.triggers), "secretNames": dict(self.secret_names),
             "creationDate": self.creation_date, "lastUpdatedTime": self.last_updated_time,
+            "maxConcurrentRuns": self.max_concurrent_runs,
         }
 
     @classmethod
@@ -313,6 +318,7 @@ class TaskRecord:
             triggers=dict(data.get("triggers") or {}), secret_names=dict(data.get("secretNames") or {}),
             creation_date=str(data.get("creationDate") or ""),
             last_updated_time=str(data.get("lastUpdatedTime") or ""),
+            max_concurrent_runs=int(data["maxConcurrentRuns"]) if data.get("maxConcurrentRuns") else None,
         )
 
 

@@ -37,6 +37,42 @@ _BATCH = 100
 
 
 @dataclass(frozen=True)
+class UniqueKey:
+    """A run's exactly-once key: ``once`` (never a second run for it: a timer occurrence) or ``active`` (no
+    second run while the first is not finished: a webhook's (task, repository, ref, commit))."""
+
+    key: str
+    mode: str = "active"
+    ttl: float = 31 * 86400.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewRun:
+    id_prefix: str
+    queue: str
+    run_type: RunType
+    request: RunRequest
+    secrets: RunSecrets | None = None
+    trigger: Trigger = Trigger.MANUAL
+    task: str = ""
+    platform: Platform | None = None
+    agent_pool: str | None = None
+    max_attempts: int = 2
+    trigger_info: dict[str, Any] | None = None
+    unique: UniqueKey | None = None
+    outbox: str | None = None
+
+
+@dataclass(frozen=True)
+class Created:
+    """``record`` when the run was created; else ``existing`` names the run that holds its unique key
+    (``""`` when its outbox entry had been consumed already)."""
+
+    record: RunRecord | None
+    existing: str = ""
+
+
+@dataclass(frozen=True)
 class RunPage:
     runs: list[RunRecord]
     next_cursor: int | None
@@ -85,20 +121,54 @@ class RunsMixin(StoreBase):
                    platform: Platform | None = None, agent_pool: str | None = None, max_attempts: int = 2,
                    trigger_info: dict[str, Any] | None = None) -> RunRecord:
         """Write a new ``Queued`` run and return it (its id is ``<id_prefix><base-36 counter>``)."""
-        platform = platform or Platform()
+        created = self.create_runs([NewRun(id_prefix=id_prefix, queue=queue, run_type=run_type, request=request,
+                                           secrets=secrets, trigger=trigger, task=task, platform=platform,
+                                           agent_pool=agent_pool, max_attempts=max_attempts,
+                                           trigger_info=trigger_info)])
+        record = created[0].record
+        assert record is not None  # no unique key and no outbox: always created
+        return record
+
+    def create_runs(self, runs: Sequence[NewRun]) -> list[Created]:
+        """Write many runs in one round trip (a pipeline of the create script): a cascade queues a thousand
+        dependants at once. Each answer says whether the run was created, or which run already holds its
+        unique key, or that its outbox entry was consumed by another process."""
+        if not runs:
+            return []
+        with redis_errors():
+            pipe = self.client.pipeline(transaction=False)
+            for new in runs:
+                args: list[Any] = [self.keys.prefix, *self._create_args(new)]
+                self._scripts["create"](keys=[], args=args, client=pipe)
+            replies = pipe.execute()
+        out: list[Created] = []
+        for reply in replies:
+            if reply and reply[0] == b"existing":
+                out.append(Created(record=None, existing=text(reply[1])))
+            elif reply and reply[0] == b"gone":
+                out.append(Created(record=None, existing=""))
+            else:
+                out.append(Created(record=_record_from_hash(dict(zip(reply[::2], reply[1::2], strict=True)))))
+        return out
+
+    def _create_args(self, new: NewRun) -> list[object]:
+        platform = new.platform or Platform()
+        request = new.request
         fields: list[object] = [
-            "runType", run_type.value, "trigger", trigger.value, "task", task,
+            "runType", new.run_type.value, "trigger", new.trigger.value, "task", new.task,
             "platform", dumps(platform.to_dict()), "platformName", str(platform),
-            "agentPool", agent_pool or "", "maxAttempts", max_attempts, "request", dumps(request.to_dict()),
+            "agentPool", new.agent_pool or "", "maxAttempts", new.max_attempts, "request", dumps(request.to_dict()),
         ]
         if request.timeout is not None:
             fields += ["timeout", request.timeout]
-        if secrets is not None and secrets.values:
-            fields += ["secrets", self._sealed(secrets.to_dict())]
-        for name, value in (trigger_info or {}).items():
+        if new.secrets is not None and new.secrets.values:
+            fields += ["secrets", self._sealed(new.secrets.to_dict())]
+        for name, value in (new.trigger_info or {}).items():
             fields += [name, dumps(value)]
-        flat = self._run_script("create", [id_prefix, queue, 0, *fields])
-        return _record_from_hash(dict(zip(flat[::2], flat[1::2], strict=True)))
+        unique = self.keys.unique(new.unique.key) if new.unique else ""
+        mode = new.unique.mode if new.unique else ""
+        ttl = int(new.unique.ttl * 1000) if new.unique else 0
+        return [new.id_prefix, new.queue, unique, mode, ttl, new.outbox or "", *fields]
 
     def get_run(self, run_id: str) -> RunRecord | None:
         with redis_errors():
@@ -201,11 +271,23 @@ class RunsMixin(StoreBase):
     # -- the worker's side ------------------------------------------------------------------------------------
 
     def claim(self, run_id: str, *, worker: str, lease_ttl: float) -> Claim | None:
-        """Take a queued run for ``worker``; None when it is not queued (a duplicate delivery, a cancel)."""
-        reply = self._run_script("claim", [run_id, worker, int(lease_ttl * 1000)])
+        """Take a queued run for ``worker``; None when it is not queued (a duplicate delivery, a cancel), when
+        its task was disabled meanwhile (the run is then ``Canceled``), or when its task is at its
+        ``maxConcurrentRuns`` cap (the run waits until one of the task's runs ends and wakes it)."""
+        line = f"Run ID: {run_id} was canceled: its task was disabled before an agent started it\n"
+        reply = self._run_script("claim", [run_id, worker, int(lease_ttl * 1000), self.retention_ms, line])
         if int(reply[0]) == 0:
             return None
         return Claim(run_id=run_id, token=int(reply[0]), attempt=int(reply[1]))
+
+    def take_woken(self, limit: int = 1000) -> list[str]:
+        """Runs a finished run's freed slot woke (``maxConcurrentRuns``): the caller publishes them."""
+        with redis_errors():
+            pipe = self.client.pipeline(transaction=True)
+            pipe.lrange(self.keys.wake, 0, limit - 1)
+            pipe.ltrim(self.keys.wake, limit, -1)
+            woken, _ = pipe.execute()
+        return [text(w) for w in woken]
 
     def renew(self, claim: Claim, *, lease_ttl: float) -> LeaseState:
         return LeaseState(text(self._run_script("renew", [claim.run_id, claim.token, int(lease_ttl * 1000)])))

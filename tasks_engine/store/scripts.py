@@ -50,7 +50,38 @@ local function log_append(id, key, chunk, force, cap)
   redis.call('HSET', key, 'logBytes', size)
   return size
 end
+-- A run of a task with --max-concurrent-runs holds a slot from its claim to its end (P:active:task:<name>);
+-- runs claimed while the task is at its cap wait in P:waiting:task:<name> (by seq) without a broker message.
+-- Freeing a slot wakes the oldest waiting run: its id goes to P:wake, which the process that ended the run
+-- drains and publishes (the reaper publishes it if that process dies first: it is Queued and undispatched).
+local function release_slot(id, key, now)
+  local task = redis.call('HGET', key, 'task')
+  if not task or task == '' then return end
+  local active, waiting = P .. ':active:task:' .. task, P .. ':waiting:task:' .. task
+  redis.call('SREM', active, id)
+  redis.call('ZREM', waiting, id)
+  redis.call('HDEL', key, 'waiting')
+  local cap = tonumber(redis.call('HGET', P .. ':task:' .. task, 'maxConcurrentRuns') or '0') or 0
+  local free = -1  -- no cap (any more): wake every waiting run
+  if cap > 0 then
+    free = cap - redis.call('SCARD', active)
+    if free <= 0 then return end
+  end
+  while free ~= 0 do
+    local nxt = redis.call('ZRANGE', waiting, 0, 0)[1]
+    if not nxt then return end
+    redis.call('ZREM', waiting, nxt)
+    local nkey = runkey(nxt)
+    if redis.call('HGET', nkey, 'status') == 'Queued' then
+      redis.call('HDEL', nkey, 'waiting')
+      redis.call('HSET', nkey, 'dispatchedAt', now)
+      redis.call('RPUSH', P .. ':wake', nxt)
+      free = free - 1
+    end
+  end
+end
 local function finish(id, key, status, message, retention_ms, now)
+  release_slot(id, key, now)
   local old = redis.call('HGET', key, 'status')
   set_status(id, key, old, status)
   redis.call('HSET', key, 'finishTime', now, 'lastUpdated', now)
@@ -74,10 +105,26 @@ local function is_final(status)
 end
 """
 
-# ARGV: prefix, id prefix, queue, retention(unused), then field/value pairs of the new record.
-# Returns the new record (HGETALL). The id counter and the record are written together, so an id is never
-# reused, and the caller needs no second round trip to show what it created.
+# ARGV: prefix, id prefix, queue, unique key, unique mode, unique ttl ms, outbox field, then field/value pairs
+# of the new record. Returns the new record (HGETALL). The id counter and the record are written together, so
+# an id is never reused, and the caller needs no second round trip to show what it created.
+#
+# Exactly-once for triggers, in the same script as the record: a *unique key* (a full key name) maps to the
+# run it created; mode ``once`` never creates a second run for it (a timer occurrence), mode ``active`` only
+# while that run is Queued, Started or Running (a webhook's (task, repository, ref, commit)). Either way the
+# answer is ``{'existing', <run id>}``. An *outbox field* is a decided cascade run (P:cascade:outbox): it is
+# removed here, so the run is created exactly once however many processes try; ``{'gone'}`` when it was.
 CREATE = PRELUDE + r"""
+local ukey, umode, uttl, outbox = ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7]
+if ukey ~= '' then
+  local existing = redis.call('GET', ukey)
+  if existing then
+    if umode == 'once' then return {'existing', existing} end
+    local st = redis.call('HGET', runkey(existing), 'status')
+    if st == 'Queued' or st == 'Started' or st == 'Running' then return {'existing', existing} end
+  end
+end
+if outbox ~= '' and redis.call('HDEL', P .. ':cascade:outbox', outbox) == 0 then return {'gone'} end
 local n = redis.call('INCR', P .. ':seq:run')
 local digits = '0123456789abcdefghijklmnopqrstuvwxyz'
 local s, x = '', n
@@ -93,10 +140,11 @@ local now = now_ms()
 -- dispatchedAt: the caller publishes right after; if that fails, the reaper publishes again later.
 local fields = {'runId', id, 'seq', n, 'status', 'Queued', 'createTime', now, 'lastUpdated', now,
   'dispatchedAt', now, 'attempt', 0, 'logBytes', 0, 'queue', ARGV[3]}
-for i = 5, #ARGV, 2 do
+for i = 8, #ARGV, 2 do
   table.insert(fields, ARGV[i]); table.insert(fields, ARGV[i + 1])
 end
 redis.call('HSET', key, unpack(fields))
+if ukey ~= '' then redis.call('SET', ukey, id, 'PX', uttl) end
 redis.call('ZADD', P .. ':runs', n, id)
 redis.call('ZADD', P .. ':runs:status:Queued', n, id)
 redis.call('ZADD', P .. ':pending:' .. ARGV[3], n, id)
@@ -116,14 +164,33 @@ redis.call('HINCRBY', key, 'dispatches', 1)
 return 1
 """
 
-# ARGV: prefix, run id, worker id, lease ttl ms.
-# Returns {token, attempt, now, createTime} or {0, status}.
+# ARGV: prefix, run id, worker id, lease ttl ms, retention ms, log line for a run of a disabled task.
+# Returns {token, attempt, now, createTime} or {0, status}; {0, 'disabled'} when the run's task was disabled
+# meanwhile (the run ends Canceled: a disabled task never starts), {0, 'waiting'} when the task is at its
+# --max-concurrent-runs cap (the run waits, Queued, until one of the task's runs ends and wakes it).
 CLAIM = PRELUDE + r"""
 local id = ARGV[2]
 local key = runkey(id)
 local status = redis.call('HGET', key, 'status')
 if status ~= 'Queued' then return {0, status or ''} end
 local now = now_ms()
+local task = redis.call('HGET', key, 'task')
+if task and task ~= '' then
+  local tkey = P .. ':task:' .. task
+  if redis.call('HGET', tkey, 'status') == 'Disabled' then
+    log_append(id, key, ARGV[6], true, 0)
+    finish(id, key, 'Canceled', 'the task was disabled before this run started', tonumber(ARGV[5]), now)
+    return {0, 'disabled'}
+  end
+  local cap = tonumber(redis.call('HGET', tkey, 'maxConcurrentRuns') or '0') or 0
+  local active = P .. ':active:task:' .. task
+  if cap > 0 and redis.call('SCARD', active) >= cap and redis.call('SISMEMBER', active, id) == 0 then
+    redis.call('ZADD', P .. ':waiting:task:' .. task, redis.call('HGET', key, 'seq') or 0, id)
+    redis.call('HSET', key, 'waiting', 1)
+    return {0, 'waiting'}
+  end
+  redis.call('SADD', active, id)
+end
 local token = redis.call('INCR', P .. ':seq:lease')
 local attempt = tonumber(redis.call('HGET', key, 'attempt') or '0') + 1
 set_status(id, key, status, 'Started')
@@ -245,6 +312,7 @@ local token = redis.call('INCR', P .. ':seq:lease')
 redis.call('HSET', key, 'token', token, 'worker', '')
 redis.call('ZREM', P .. ':leases', id)
 if attempt < max and (vals[5] ~= '1' or ARGV[5] == '1') then
+  release_slot(id, key, now)
   log_append(id, key, ARGV[7], true, 0)
   set_status(id, key, vals[1], 'Queued')
   redis.call('HSET', key, 'dispatchedAt', 0, 'lastUpdated', now, 'cancel', 0)
@@ -265,11 +333,12 @@ redis.call('ZREMRANGEBYSCORE', P .. ':workers', '-inf', now_ms())
 return expires
 """
 
-# ARGV: prefix, name, data json, sealed secrets. Creates a task unless one has that name. Returns 1/0.
+# ARGV: prefix, name, data json, sealed secrets, status, max concurrent runs (0 = no cap). Creates a task
+# unless one has that name. Returns 1/0. Status and cap are fields of their own: the claim script reads them.
 CREATE_TASK = PRELUDE + r"""
 local key = P .. ':task:' .. ARGV[2]
 if redis.call('EXISTS', key) == 1 then return 0 end
-redis.call('HSET', key, 'data', ARGV[3], 'secrets', ARGV[4])
+redis.call('HSET', key, 'data', ARGV[3], 'secrets', ARGV[4], 'status', ARGV[5], 'maxConcurrentRuns', ARGV[6])
 redis.call('ZADD', P .. ':tasks', 0, ARGV[2])
 return 1
 """
@@ -303,9 +372,31 @@ redis.call('SET', key, ARGV[3], 'PX', tonumber(ARGV[4]))
 return 1
 """
 
+# ARGV: prefix, expected version, n, (part, field, value) x n, m, (part, field) x m, then (field, value) pairs
+# for the outbox. Applies one cascade step's changes to the hashes P:cascade:<part> if the state is still at the
+# version the step was computed from (compare-and-set), together with the runs it decided (the outbox, which
+# the create script consumes). Returns the new version, or 0 when another process changed the state first.
+CASCADE_COMMIT = PRELUDE + r"""
+local version = redis.call('GET', P .. ':cascade:version') or '0'
+if version ~= ARGV[2] then return 0 end
+local i = 3
+local n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do
+  redis.call('HSET', P .. ':cascade:' .. ARGV[i], ARGV[i + 1], ARGV[i + 2]); i = i + 3
+end
+local m = tonumber(ARGV[i]); i = i + 1
+for _ = 1, m do
+  redis.call('HDEL', P .. ':cascade:' .. ARGV[i], ARGV[i + 1]); i = i + 2
+end
+while i < #ARGV do
+  redis.call('HSET', P .. ':cascade:outbox', ARGV[i], ARGV[i + 1]); i = i + 2
+end
+return redis.call('INCR', P .. ':cascade:version')
+"""
+
 ALL = {
     "create": CREATE, "dispatched": DISPATCHED, "claim": CLAIM, "renew": RENEW, "update": UPDATE,
     "append_log": APPEND_LOG, "finish": FINISH, "cancel": CANCEL, "expired": EXPIRED, "lost": LOST,
     "heartbeat": HEARTBEAT, "create_task": CREATE_TASK, "create_token": CREATE_TOKEN,
-    "delete_token": DELETE_TOKEN, "lock": LOCK,
+    "delete_token": DELETE_TOKEN, "lock": LOCK, "cascade_commit": CASCADE_COMMIT,
 }
