@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from typing import Any
@@ -20,8 +21,11 @@ def api(stack: ServiceStack, method: str, path: str, body: object = None, *, tok
                                      data=None if body is None else json.dumps(body).encode(),
                                      headers={"Authorization": f"Bearer {token or stack.admin_token}",
                                               "Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=15) as reply:
-        data = reply.read()
+    try:
+        with urllib.request.urlopen(request, timeout=15) as reply:
+            data = reply.read()
+    except urllib.error.HTTPError as exc:
+        raise AssertionError(f"{method} {path}: {exc.code} {exc.read().decode(errors='replace')}") from exc
     return json.loads(data) if data else None
 
 

@@ -29,12 +29,13 @@ from tasks_engine.triggers import (
     node_from_reports,
 )
 
-COLUMN = 300
+COLUMN = 250
 ROW = 46
-BOX_W = 250
+BOX_W = 222
 BOX_H = 30
 PAD = 16
-LABEL_CHARS = 34
+LABEL_CHARS = 27  # of 12.5 px monospace in a box of BOX_W
+NOTE_CHARS = 7  # room the generation note takes at the right of a box
 
 
 def base_image_trigger(task: TaskRecord) -> BaseImageTrigger:
@@ -85,8 +86,13 @@ class Node:
 
     @property
     def label(self) -> str:
+        """The key, without its registry when that is too long, then cut from the left (the full key is the
+        node's tooltip)."""
+        room = LABEL_CHARS - (NOTE_CHARS if self.note else 0)
         text = self.key
-        return text if len(text) <= LABEL_CHARS else "…" + text[-(LABEL_CHARS - 1):]
+        if len(text) > room and self.kind == "image" and "/" in text:
+            text = text.split("/", 1)[1]
+        return text if len(text) <= room else "…" + text[-(room - 1):]
 
 
 @dataclass
@@ -109,6 +115,8 @@ class Drawing:
     edges: list[Edge]
     width: int
     height: int
+    box_w: int = BOX_W
+    box_h: int = BOX_H
 
 
 def layout(index: DependencyIndex, chosen: Impact | None = None) -> Drawing:
@@ -172,7 +180,6 @@ def _highlight(nodes: dict[tuple[str, str], Node], edges: list[Edge], chosen: Im
     root = nodes.get(("image", chosen.image))
     if root is not None:
         root.classes.append("root")
-        root.note = "changed"
     for generation in chosen.generations:
         for item in generation.tasks:
             task = nodes.get(("task", item.task))
