@@ -23,6 +23,7 @@ from tasks_engine.config import Settings, load_settings
 from tasks_engine.errors import EngineError
 from tasks_engine.service.access import AccessService
 from tasks_engine.service.tasks import TaskService
+from tasks_engine.service.triggering import build_triggers
 from tasks_engine.service.usecases import RunService
 from tasks_engine.source.errors import mask_url
 from tasks_engine.store import connect_async, open_store
@@ -60,7 +61,8 @@ def build_deps(settings: Settings) -> ApiDeps:
     return ApiDeps(settings=service, store=store, runs=runs, tasks=TaskService(store, runs),
                    access=AccessService(store), blobs=blobs, server_keys=keys,
                    open_async=lambda: connect_async(service.redis_url),
-                   background=[blob_sweeper(blobs, ttl=service.upload_ttl, interval=interval)])
+                   background=[blob_sweeper(blobs, ttl=service.upload_ttl, interval=interval)],
+                   triggers=build_triggers(store, runs, service, settings.engine))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

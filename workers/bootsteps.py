@@ -8,7 +8,9 @@ failing tick is logged and retried on the next one (Redis restarting is an ordin
 * reaper (every ``service.reaperInterval``): expired leases and lost messages (``service/reaper.py``);
 * sweep (at start, then every ``service.sweepInterval``, a minute by default): containers and networks on
   this Docker host whose run's lease token is no longer current (their execution died), and run folders no
-  process holds.
+  process holds;
+* poller (every 2 s, when ``service.pollRegistries`` names any): digest polls of tracked base images that
+  are due, by one leader at a time (a lock its holder renews; another worker takes over when it lapses).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any, ClassVar
 
 from celery import bootsteps
 
+from tasks_engine.runtime.results import RunStatus
 from tasks_engine.service.execution import LABEL_LEASE
 from tasks_engine.service.reaper import reap_once
 from tasks_engine.service.sweep import sweep_dead_runs
@@ -33,6 +36,7 @@ from workers import runtime
 _LOG = logging.getLogger(__name__)
 HEARTBEAT_EVERY = 5.0
 HEARTBEAT_TTL = 15.0
+POLL_EVERY = 2.0
 
 
 def _every(stop: threading.Event, interval: float, name: str, tick: Callable[[], object]) -> threading.Thread:
@@ -75,11 +79,20 @@ class ServiceStep(bootsteps.StartStopStep):  # type: ignore[misc]
                               seen=datetime.now(UTC).isoformat().replace("+00:00", "Z"))
             rt.store.heartbeat(info, ttl=HEARTBEAT_TTL)
 
+        def failed(run_id: str) -> None:
+            record = rt.store.get_run(run_id)
+            if record is not None:
+                rt.triggers.finished(record, RunStatus.ERROR)
+
         def reap() -> None:
-            report = reap_once(rt.store, rt.dispatcher, rt.settings.service, owner=worker_id)
+            report = reap_once(rt.store, rt.dispatcher, rt.settings.service, owner=worker_id, on_failed=failed)
             if report.requeued or report.failed or report.republished:
                 _LOG.warning("reaper: requeued %s, failed %s, republished %s", report.requeued, report.failed,
                              report.republished)
+
+        def poll() -> None:
+            if rt.store.try_lock("poller", worker_id, POLL_EVERY * 5):
+                rt.triggers.poller.tick()
 
         def sweep() -> None:
             sweep_dead_runs(rt.store, rt.settings.engine, lease_label=LABEL_LEASE)
@@ -89,6 +102,8 @@ class ServiceStep(bootsteps.StartStopStep):  # type: ignore[misc]
             _every(self._stop, rt.settings.service.reaper_interval, "reaper", reap),
             _every(self._stop, rt.settings.service.sweep_interval, "sweep", sweep),
         ]
+        if rt.settings.service.poll_registries:
+            self._threads.append(_every(self._stop, POLL_EVERY, "poller", poll))
 
     def stop(self, worker: Any) -> None:
         self._stop.set()

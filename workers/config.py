@@ -95,6 +95,8 @@ def celery_config(settings: ServiceSettings) -> dict[str, Any]:
         "worker_hijack_root_logger": False,
         "enable_utc": True,
         "timezone": "UTC",
+        # Celery's PersistentScheduler plus the trigger tick (timers, cascade): workers/beat.py
+        "beat_scheduler": "workers.beat:TriggerScheduler",
         "beat_schedule": {
             "tasks-engine-sweep": {"task": SWEEP_TASK, "schedule": 3600.0},
         },

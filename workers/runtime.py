@@ -20,6 +20,8 @@ from celery import Celery
 from tasks_engine.config import Settings, load_settings
 from tasks_engine.service.blobclient import open_blob
 from tasks_engine.service.execution import WorkerContext
+from tasks_engine.service.triggering import Triggers, build_triggers
+from tasks_engine.service.usecases import RunService
 from tasks_engine.store import RedisStore, open_store
 from workers.dispatch import CeleryDispatcher
 
@@ -31,6 +33,15 @@ class Runtime:
     store: RedisStore
     dispatcher: CeleryDispatcher
     server_key: str
+    _triggers: Triggers | None = None
+
+    @property
+    def triggers(self) -> Triggers:
+        """The trigger services (dependency index, cascade, timers, poller), built on first use."""
+        if self._triggers is None:
+            runs = RunService(self.store, self.dispatcher, self.settings.service, self.settings.engine)
+            self._triggers = build_triggers(self.store, runs, self.settings.service, self.settings.engine)
+        return self._triggers
 
     def worker_context(self, worker_id: str) -> WorkerContext:
         service = self.settings.service
@@ -41,7 +52,7 @@ class Runtime:
                 yield f
 
         return WorkerContext(settings=service, engine=self.settings.engine, worker_id=worker_id,
-                             open_upload=fetch)
+                             open_upload=fetch, hooks=self.triggers, dispatch=self.dispatcher.dispatch)
 
 
 _LOCK = threading.Lock()

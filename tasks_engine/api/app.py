@@ -23,9 +23,11 @@ from tasks_engine.api.routes_admin import admin_router, probes_router
 from tasks_engine.api.routes_blobs import blobs_router
 from tasks_engine.api.routes_runs import runs_router
 from tasks_engine.api.routes_tasks import tasks_router
+from tasks_engine.api.routes_triggers import triggers_router
 
 _LOG = logging.getLogger("tasks_engine.api")
 UPLOADS_PATH = "/v1/uploads"
+WEBHOOKS_PATH = "/v1/webhooks/"
 
 DESCRIPTION = """Tasks Engine's service API: submit runs of acr-task.yaml files, follow their logs, manage named
 tasks and tokens. Every `/v1` call needs `Authorization: Bearer <token>` (roles reader < runner < admin).
@@ -58,7 +60,7 @@ def create_app(deps: ApiDeps) -> FastAPI:
     app = FastAPI(title="Tasks Engine", version="1", description=DESCRIPTION, lifespan=lifespan)
     auth = Auth(deps.access.authenticate)
     for router in (runs_router(deps, auth), blobs_router(deps, auth), tasks_router(deps, auth),
-                   admin_router(deps, auth), probes_router(deps)):
+                   triggers_router(deps, auth), admin_router(deps, auth), probes_router(deps)):
         app.include_router(router)
     for exc_class in errors.HANDLED:
         app.add_exception_handler(exc_class, errors.handle)
@@ -70,6 +72,8 @@ def create_app(deps: ApiDeps) -> FastAPI:
     def limit_for(path: str) -> tuple[int, str]:
         if path == UPLOADS_PATH:
             return settings.max_upload_bytes, "service.maxUploadBytes"
+        if path.startswith(WEBHOOKS_PATH):
+            return settings.max_webhook_bytes, "service.maxWebhookBytes"
         return settings.max_request_bytes, "service.maxRequestBytes"
 
     app.add_middleware(BodyLimitMiddleware, limit_for=limit_for)

@@ -15,6 +15,7 @@ from typing import Any
 from tasks_engine.config import ServiceSettings
 from tasks_engine.service.access import AccessService
 from tasks_engine.service.tasks import TaskService
+from tasks_engine.service.triggering import Triggers
 from tasks_engine.service.usecases import RunService
 from tasks_engine.store import RedisStore
 from tasks_engine.store.blobs import BlobStore
@@ -44,6 +45,8 @@ class ApiDeps:
     # event loop, when the app starts.
     open_async: Callable[[], Any]
     background: Sequence[Background] = ()
+    # Webhooks, registry notifications, deps impact (None: this process answers those routes 503).
+    triggers: Triggers | None = None
     follow: FollowTiming = field(default_factory=FollowTiming)
     # Set when the process is asked to stop (``serve``): log followers end their streams at once, so clients
     # reconnect (by offset) elsewhere instead of being cut off when the grace period runs out.

@@ -12,10 +12,20 @@ import binascii
 import re
 from typing import Any
 
-from tasks_engine.api.models import BuildBody, CredentialBody, RunBody, RunFields, TaskBody, TaskPatch
+from tasks_engine.api.models import (
+    BuildBody,
+    CredentialBody,
+    RunBody,
+    RunFields,
+    TaskBody,
+    TaskPatch,
+    TimerBody,
+    TriggerFields,
+)
 from tasks_engine.service.quick import BuildRequest
 from tasks_engine.service.runinput import InvalidFieldError, RunInput, check_run_input, request_of
-from tasks_engine.service.tasks import TaskSpec
+from tasks_engine.service.tasks import ROTATE_WEBHOOK_SECRET, TaskSpec
+from tasks_engine.service.triggerdefs import TimerDef, TriggerSettings
 from tasks_engine.service.usecases import Submission
 from tasks_engine.store import Credential, Platform, RunType
 
@@ -77,9 +87,39 @@ def submission(run: RunInput) -> Submission:
                       platform=Platform.parse(run.platform), agent_pool=run.agent_pool)
 
 
+_TRIGGER_NAMES = {
+    "commitTriggerEnabled": "commit_enabled", "pullRequestTriggerEnabled": "pull_request_enabled",
+    "branch": "branch", "pathFilters": "path_filters", "tagTriggerEnabled": "tags_enabled",
+    "tagPattern": "tag_pattern", "pullRequestSecrets": "pull_request_secrets",
+    "baseImageTriggerEnabled": "base_image_enabled", "baseImageTriggerType": "base_image_type", "timers": "timers",
+}
+# ``None`` for these means "not sent" in a PATCH; they have no null to clear.
+_TRIGGER_NOT_NULL = {"pullRequestTriggerEnabled", "pathFilters", "tagTriggerEnabled", "tagPattern",
+                     "pullRequestSecrets", "baseImageTriggerEnabled", "baseImageTriggerType", "timers"}
+
+
+def timer_defs(items: list[TimerBody]) -> tuple[TimerDef, ...]:
+    return tuple(TimerDef(name=t.name, schedule=t.schedule, enabled=t.enabled) for t in items)
+
+
+def _trigger_value(name: str, value: Any) -> Any:
+    if name == "timers":
+        return timer_defs(value)
+    if name == "pathFilters":
+        return tuple(value)
+    return value
+
+
+def trigger_settings(body: TriggerFields) -> TriggerSettings:
+    given = {_TRIGGER_NAMES[k]: _trigger_value(k, getattr(body, k)) for k in _TRIGGER_NAMES
+             if getattr(body, k) is not None}
+    return TriggerSettings(**given)
+
+
 def task_spec(body: TaskBody, *, max_bytes: int) -> TaskSpec:
     return TaskSpec(**_common(body, max_bytes=max_bytes), name=body.name, status=body.status,
-                    timeout=body.timeout, git_token=body.gitAccessToken)
+                    timeout=body.timeout, git_token=body.gitAccessToken, triggers=trigger_settings(body),
+                    max_concurrent_runs=body.maxConcurrentRuns, webhook_secret=body.webhookSecret)
 
 
 _PATCH_NAMES = {
@@ -87,7 +127,8 @@ _PATCH_NAMES = {
     "context": "context", "values": "values", "secretValues": "secret_values", "encodedValues": "values_text",
     "valuesFile": "values_file", "registry": "registry", "maxParallel": "max_parallel", "agentPool": "agent_pool",
     "platform": "platform", "credentials": "credentials", "timeout": "timeout", "status": "status",
-    "gitAccessToken": "git_token",
+    "gitAccessToken": "git_token", "maxConcurrentRuns": "max_concurrent_runs", "webhookSecret": "webhook_secret",
+    "rotateWebhookSecret": ROTATE_WEBHOOK_SECRET,
 }
 _NOT_NULL = {"kind", "values", "secretValues", "credentials", "timeout", "status"}
 
@@ -97,8 +138,11 @@ def task_changes(body: TaskPatch, *, max_bytes: int) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     for name in sorted(body.model_fields_set):
         value = getattr(body, name)
-        if value is None and name in _NOT_NULL:
+        if value is None and (name in _NOT_NULL or name in _TRIGGER_NOT_NULL):
             raise InvalidFieldError(name, "may not be null")
+        if name in _TRIGGER_NAMES:
+            changes[f"trigger.{_TRIGGER_NAMES[name]}"] = _trigger_value(name, value) if value is not None else None
+            continue
         if name in ("encodedTask", "encodedValues"):
             value = decode_text(name, value, max_bytes=max_bytes)
         elif name == "build":

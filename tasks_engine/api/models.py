@@ -77,7 +77,37 @@ class RunBody(RunFields):
     timeout: int | None = Field(default=None, ge=1, le=28800)
 
 
-class TaskBody(RunFields):
+class TimerBody(Strict):
+    """One timer trigger: 5-field cron in UTC (ACR's NCrontab syntax)."""
+
+    name: str = Field(min_length=1, max_length=50)
+    schedule: str = Field(min_length=1, max_length=200)
+    enabled: bool = True
+
+
+class TimerPatch(Strict):
+    schedule: str | None = Field(default=None, min_length=1, max_length=200)
+    enabled: bool | None = None
+
+
+class TriggerFields(Strict):
+    """A task's triggers (docs/triggers.md); all optional, ACR's defaults when absent."""
+
+    commitTriggerEnabled: bool | None = Field(default=None, description="default: on for a git context")
+    pullRequestTriggerEnabled: bool | None = None
+    branch: str | None = Field(default=None, max_length=255, description="branch glob the source trigger watches")
+    pathFilters: list[str] | None = Field(default=None, max_length=100)
+    tagTriggerEnabled: bool | None = None
+    tagPattern: str | None = Field(default=None, max_length=255)
+    pullRequestSecrets: bool | None = Field(default=None, description="give pull-request runs the task's secrets")
+    webhookSecret: str | None = Field(default=None, max_length=256, description="write-only")
+    baseImageTriggerEnabled: bool | None = None
+    baseImageTriggerType: Literal["Runtime", "All"] | None = None
+    timers: list[TimerBody] | None = Field(default=None, max_length=50)
+    maxConcurrentRuns: int | None = Field(default=None, ge=1, le=1000)
+
+
+class TaskBody(RunFields, TriggerFields):
     """``POST /v1/tasks``."""
 
     name: str = Field(min_length=5, max_length=50, pattern=r"^[A-Za-z0-9_-]+$")
@@ -87,8 +117,9 @@ class TaskBody(RunFields):
                                        description="token for a private git context; never returned")
 
 
-class TaskPatch(Strict):
-    """``PATCH /v1/tasks/{name}``: the fields of ``TaskBody`` but the name, all optional."""
+class TaskPatch(TriggerFields):
+    """``PATCH /v1/tasks/{name}``: the fields of ``TaskBody`` but the name, all optional;
+    ``rotateWebhookSecret`` generates a new webhook secret (returned once)."""
 
     kind: Kind | None = None
     taskFile: str | None = _text()
@@ -108,6 +139,7 @@ class TaskPatch(Strict):
     timeout: int | None = Field(default=None, ge=300, le=28800)
     status: TaskStatus | None = None
     gitAccessToken: str | None = Field(default=None, max_length=8192)
+    rotateWebhookSecret: bool = False
 
 
 class TaskRunBody(Strict):

@@ -101,6 +101,32 @@ class TaskOut(Open):
     lastUpdatedTime: str
 
 
+class TimerOut(BaseModel):
+    name: str
+    schedule: str
+    enabled: bool
+    created: str | None
+    nextOccurrence: str | None
+
+
+class TimerListOut(BaseModel):
+    timers: list[TimerOut]
+
+
+class DeliveryOut(Open):
+    status: Literal["accepted", "duplicate", "ignored"]
+
+
+class ImpactOut(Open):
+    image: str
+    generations: list[dict[str, Any]]
+    cycles: list[dict[str, Any]]
+
+
+class TriggerEventsOut(BaseModel):
+    events: list[dict[str, Any]]
+
+
 class TaskListOut(BaseModel):
     tasks: list[TaskOut]
 

@@ -88,6 +88,35 @@ def _parse_str(value: object) -> str:
     return str(value)
 
 
+def parse_seconds_or_zero(value: object) -> float:
+    """A duration that may be ``0`` (``cascadeDebounce: 0`` queues dependants at once)."""
+    if value in (0, "0", "0s"):
+        return 0.0
+    return parse_seconds(value)
+
+
+def _parse_positive_int(value: object) -> int:
+    number = _parse_int(value)
+    if number < 1:
+        raise ValueError("must be at least 1")
+    return number
+
+
+def _parse_registry_list(value: object) -> tuple[str, ...]:
+    """``host[:port]`` (https) or ``http://host:port`` entries, comma-separated or a YAML list."""
+    items = value if isinstance(value, list) else str(_parse_str(value)).split(",")
+    out = []
+    for item in items:
+        text = _parse_str(item).strip()
+        if not text:
+            continue
+        host = text.removeprefix("http://").removeprefix("https://").rstrip("/")
+        if not host or "/" in host or any(c.isspace() for c in host):
+            raise ValueError(f"{text!r} is not a registry host (host[:port] or http://host:port)")
+        out.append(text)
+    return tuple(out)
+
+
 def _parse_name(value: object) -> str:
     text = _parse_str(value)
     if not _NAME.fullmatch(text):
@@ -175,6 +204,35 @@ KEYS: tuple[_Key, ...] = (
          "Largest JSON request body (task files, values) the API accepts."),
     _Key("adminTokenFile", "admin_token_file", _parse_str, None,
          "Where scripts/service.sh keeps the admin token it created (default: <stateRoot>/service/admin.token)."),
+    _Key("registryWebhookToken", "registry_webhook_token", _parse_str, None,
+         "The token the registry's notifications send (`Authorization: Bearer <token>`) to "
+         "POST /v1/webhooks/registry; without one (here or in registryWebhookTokenFile) that endpoint refuses "
+         "everything."),
+    _Key("registryWebhookTokenFile", "registry_webhook_token_file", _parse_str, None,
+         "File holding registryWebhookToken (default: <stateRoot>/service/registry-webhook.token, created 0600 "
+         "by scripts/setup.d/50-registry-notifications.sh)."),
+    _Key("registryName", "registry_name", _parse_str, None,
+         "Registry host to record for notified pushes instead of the event's request.host (a registry behind a "
+         "proxy that sees an internal name)."),
+    _Key("maxWebhookBytes", "max_webhook_bytes", parse_size, 25 << 20,
+         "Largest webhook body accepted (GitHub sends up to 25 MB)."),
+    _Key("webhookDeliveryTtl", "webhook_delivery_ttl", parse_seconds, 31 * 86400.0,
+         "How long a webhook delivery id is remembered: a replay within it answers 200 and starts nothing."),
+    _Key("cascadeDebounce", "cascade_debounce", parse_seconds_or_zero, 5.0,
+         "Updates of one base within this window coalesce into one run per dependant (0: queue at once)."),
+    _Key("cascadeMaxGenerations", "cascade_max_generations", _parse_positive_int, 5,
+         "Longest chain of image-update runs one update may cause (base -> mid -> app is 2 generations)."),
+    _Key("cascadeDedupeTtl", "cascade_dedupe_ttl", parse_seconds, 86400.0,
+         "A dependant already queued for one image digest is not queued for it again within this time."),
+    _Key("cascadeDeferTimeout", "cascade_defer_timeout", parse_seconds, 9 * 3600.0,
+         "A dependant waiting for an upstream rebuild runs anyway after this long (a run that never ended)."),
+    _Key("pollRegistries", "poll_registries", _parse_registry_list, (),
+         "Registries whose tracked base images are polled for digest changes (comma-separated host[:port], "
+         "http://host:port for one without TLS; docker.io for Docker Hub). Registries that notify need none."),
+    _Key("pollInterval", "poll_interval", parse_seconds, 300.0,
+         "Time between two polls of one image (jittered by ±20 %; backoff after errors)."),
+    _Key("timerGrace", "timer_grace", parse_seconds, 120.0,
+         "A timer occurrence is started if a scheduler sees it within this long; older ones are not backfilled."),
 )
 
 
@@ -204,12 +262,26 @@ class ServiceSettings:
     redeliver_started: bool = True
     max_request_bytes: int = 4 << 20
     admin_token_file: str | None = None
+    registry_webhook_token: str | None = None
+    registry_webhook_token_file: str | None = None
+    registry_name: str | None = None
+    max_webhook_bytes: int = 25 << 20
+    webhook_delivery_ttl: float = 31 * 86400.0
+    cascade_debounce: float = 5.0
+    cascade_max_generations: int = 5
+    cascade_dedupe_ttl: float = 86400.0
+    cascade_defer_timeout: float = 9 * 3600.0
+    poll_registries: tuple[str, ...] = ()
+    poll_interval: float = 300.0
+    timer_grace: float = 120.0
     state_root: Path = Path("/var/tmp/tasks-engine")
 
     def __repr__(self) -> str:
-        """Never the key itself: settings end up in logs and tracebacks."""
-        shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "encryption_key"}
+        """Never the keys themselves: settings end up in logs and tracebacks."""
+        hidden = ("encryption_key", "registry_webhook_token")
+        shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in hidden}
         shown["encryption_key"] = "***" if self.encryption_key else None
+        shown["registry_webhook_token"] = "***" if self.registry_webhook_token else None
         return f"ServiceSettings({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
 
     @property
@@ -235,6 +307,22 @@ class ServiceSettings:
     @property
     def admin_token_path(self) -> Path:
         return Path(self.admin_token_file) if self.admin_token_file else self.service_dir / "admin.token"
+
+    @property
+    def registry_webhook_token_path(self) -> Path:
+        if self.registry_webhook_token_file:
+            return Path(self.registry_webhook_token_file)
+        return self.service_dir / "registry-webhook.token"
+
+    def read_registry_webhook_token(self) -> str | None:
+        """The registry notifications' token, or None when none is configured (the endpoint then refuses)."""
+        if self.registry_webhook_token:
+            return self.registry_webhook_token
+        try:
+            token = self.registry_webhook_token_path.read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+        return token or None
 
     def queue_for(self, agent_pool: str | None) -> str:
         """The Celery queue of an agent pool (``--agent-pool``); the default queue without one."""
@@ -302,7 +390,9 @@ def _shown(key: _Key) -> str:
     value = key.default
     if value is None:
         return ""
-    if key.parse is parse_seconds:
+    if value == ():
+        return ""
+    if key.parse in (parse_seconds, parse_seconds_or_zero):
         for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
             if value >= size and value % size == 0:
                 return f"{int(value // size)}{unit}"

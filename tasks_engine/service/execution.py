@@ -21,9 +21,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from tasks_engine.backends.docker.sweep import remove_run_objects
 from tasks_engine.config import EngineConfig, ServiceSettings
@@ -88,12 +89,23 @@ def job_from_record(record: RunRecord, secrets: RunSecrets) -> RunJob:
         git_auth=GitAuth(password=secrets.git_token) if secrets.git_token else None,
         timeout=request.timeout,
         max_parallel=request.max_parallel,
+        untrusted=request.untrusted,
     )
+
+
+class RunHooks(Protocol):
+    """Told of every run's start and end (the trigger layer: dependency index and cascade)."""
+
+    def started(self, record: RunRecord) -> None: ...
+
+    def finished(self, record: RunRecord, status: RunStatus, *, dependencies: Sequence[Mapping[str, Any]] = (),
+                 output_images: Sequence[Mapping[str, Any]] = ()) -> None: ...
 
 
 @dataclass
 class WorkerContext:
-    """What a worker process knows: settings, engine policy, who it is, how to fetch uploads."""
+    """What a worker process knows: settings, engine policy, who it is, how to fetch uploads, who to tell
+    about runs (``hooks``) and how to publish a run that a finished one woke (``dispatch``)."""
 
     settings: ServiceSettings
     engine: EngineConfig
@@ -101,6 +113,8 @@ class WorkerContext:
     open_upload: OpenUpload | None = None
     cancel_poll: float = 0.5
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    hooks: RunHooks | None = None
+    dispatch: Callable[[str, str], None] | None = None
 
 
 class Supervisor:
@@ -200,6 +214,8 @@ def execute_claimed(store: RedisStore, claim: Claim, ctx: WorkerContext) -> RunS
     record = store.get_run(claim.run_id)
     if record is None:
         return None
+    if ctx.hooks is not None:
+        ctx.hooks.started(record)
     secrets = store.run_secrets(claim.run_id)
     stop = threading.Event()
     sink = StoreSink(store, claim)
@@ -259,9 +275,26 @@ def execute_claimed(store: RedisStore, claim: Claim, ctx: WorkerContext) -> RunS
         supervisor.close()
     if "steps" not in documents:
         documents["steps"] = masker.mask_data(sink.steps)
-    if _finish(store, claim, status, message, supervisor, **documents):
-        return status
-    return None
+    if not _finish(store, claim, status, message, supervisor, **documents):
+        return None
+    _after_finish(store, ctx, record, status, documents)
+    return status
+
+
+def _after_finish(store: RedisStore, ctx: WorkerContext, record: RunRecord, status: RunStatus,
+                  documents: Mapping[str, object]) -> None:
+    """Publish the runs this run's freed slot woke (``--max-concurrent-runs``), then tell the hooks: the
+    index and the cascade learn what the run was built on and pushed."""
+    if ctx.dispatch is not None:
+        try:
+            for run_id in store.take_woken():
+                ctx.dispatch(run_id, store.run_field(run_id, "queue") or ctx.settings.default_queue)
+        except EngineError as exc:  # the reaper publishes them after service.requeueAfter
+            _LOG.warning("run %s: could not publish the runs it woke: %s", record.run_id, exc)
+    if ctx.hooks is not None:
+        deps, outputs = documents.get("dependencies"), documents.get("outputImages")
+        ctx.hooks.finished(record, status, dependencies=deps if isinstance(deps, list) else [],
+                           output_images=outputs if isinstance(outputs, list) else [])
 
 
 def run_one(store: RedisStore, run_id: str, ctx: WorkerContext) -> RunStatus | None:

@@ -100,6 +100,8 @@ class RunJob:
     timeout: int | None = None
     max_parallel: int | None = None
     strict: bool = False
+    untrusted: bool = False
+    """A pull-request run: the engine's ``registries`` credentials are not given to it either."""
 
     def __post_init__(self) -> None:
         chosen = [n for n in ("task_file", "task_text", "cmd", "build") if getattr(self, n) is not None]
@@ -353,7 +355,7 @@ def prepare_run(job: RunJob, *, engine: EngineConfig, host_files: bool, open_upl
         inputs = compile_inputs_for(job, engine, run=run, context_dir=context.path, host_files=host_files,
                                     environ=environ)
         compiled = compiler.compile_task(inputs)
-        credentials = [*engine.registries, *job.credentials]
+        credentials = [*([] if job.untrusted else engine.registries), *job.credentials]
         secrets = nonempty([*inputs.secrets.values(), *job_secrets(job, engine), *plan_secrets(compiled.plan)])
         yield PreparedRun(job=job, run_id=run_id, engine=engine, context=context, compiled=compiled,
                           secrets=secrets, credentials=credentials)
