@@ -45,7 +45,7 @@ def router(context: ConsoleContext, route_class: type[APIRoute]) -> APIRouter:
                               message="That token is unknown or revoked. Tokens start with te_.")
         response = RedirectResponse(safe_next(form.get("next")), status_code=303)
         sessions.set_cookie(response, request, session_id)
-        response.delete_cookie("te_console_login", path=f"{COOKIE_PATH}/login")
+        sessions.clear_login_cookie(response, request)
         return response
 
     @api.post("/logout")

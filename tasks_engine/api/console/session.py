@@ -165,6 +165,11 @@ class Sessions:
                             httponly=True, samesite="strict", secure=secure(request))
 
     @staticmethod
+    def clear_login_cookie(response: Response, request: Request) -> None:
+        response.delete_cookie(LOGIN_COOKIE, path=COOKIE_PATH + "/login", httponly=True, samesite="strict",
+                               secure=secure(request))
+
+    @staticmethod
     def check_login_form(request: Request, form: Mapping[str, str]) -> None:
         check_origin(request)
         if not _same(form.get("csrf"), request.cookies.get(LOGIN_COOKIE, "")):
