@@ -43,6 +43,7 @@ class Console:
     tasks: TaskService
     client: httpx.Client
     tokens: dict[Role, str]
+    deps: ApiDeps
 
     def csrf(self, page: httpx.Response) -> str:
         found = CSRF.search(page.text)
@@ -68,7 +69,7 @@ def make_console(tmp_path: Path) -> Console:
     tokens = {role: str(store.create_token(role.value, role)) for role in Role}
     client = httpx.Client(transport=_transport(app),
                           base_url="http://console.test", follow_redirects=False)
-    return Console(app, store, runs, tasks, client, tokens)
+    return Console(app, store, runs, tasks, client, tokens, deps)
 
 
 def _transport(app: Any) -> httpx.BaseTransport:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from console_support import REPORT, Console, finished_run, make_console
 
 from tasks_engine.service.tasks import TaskSpec
 from tasks_engine.store import Role
+from tasks_engine.triggers import BaseImage, DependencyIndex, DependencyKind, TaskNode
 
 
 @pytest.fixture
@@ -149,6 +151,17 @@ def test_the_graph_draws_what_an_image_change_rebuilds(console: Console) -> None
     assert "generation 2" in chosen.text and "app-task" in chosen.text
     bad = console.client.get("/console/graph?image=Not A Ref!")
     assert bad.status_code == 400 and bad.headers["content-type"].startswith("text/html")
+
+
+def test_the_services_own_dependency_index_is_used_when_the_process_keeps_one(console: Console) -> None:
+    make_task(console)
+    node = TaskNode("hello-task", {"127.0.0.1:5000/kept/by-index:3": BaseImage("127.0.0.1:5000/kept/by-index:3",
+                                                                            DependencyKind.RUNTIME)})
+    reader = SimpleNamespace(index=lambda: DependencyIndex({"hello-task": node}))
+    console.deps.triggers = SimpleNamespace(index=reader)  # type: ignore[attr-defined]
+    console.login(Role.READER)
+    assert "127.0.0.1:5000/kept/by-index:3" in console.client.get("/console/tasks").text
+    assert "127.0.0.1:5000/kept/by-index:3" in console.client.get("/console/graph").text
 
 
 def test_workers_and_queues_say_who_listens_and_why_runs_wait(console: Console) -> None:

@@ -1,10 +1,11 @@
 """The base-image graph: which task is built on which image, what it pushes, and what an image change
 rebuilds; laid out as columns for an SVG drawing.
 
-Where the index comes from: ``dependency_index`` builds the trigger layer's ``DependencyIndex`` from what the
-store already has, each task's last successful run's dependency report (``RunRecord.dependencies``, the
-same reports the trigger layer records), and its base-image trigger setting. The rebuild plan is the trigger
-layer's own ``impact``, so the page shows exactly what a cascade would do.
+Where the index comes from: ``dependency_index`` takes the service's own index when the process has one
+(``ApiDeps.triggers``, issue #7's "base image → tasks" index that every successful build updates); otherwise
+it builds the same ``DependencyIndex`` from what the store has, each task's last successful run's dependency
+report (``RunRecord.dependencies``) and its base-image trigger setting. The rebuild plan is the trigger
+layer's own ``impact``, so the page shows what a cascade would do.
 
 Layout: a layered drawing (longest path from the images no task pushes), one column per layer, nodes in a
 column ordered by the mean row of what feeds them (one barycentre pass keeps most edges from crossing).
@@ -17,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tasks_engine.api.deps import ApiDeps
 from tasks_engine.service.usecases import RunService
 from tasks_engine.store import TaskRecord
 from tasks_engine.triggers import (
@@ -62,8 +64,14 @@ def task_node(runs: RunService, task: TaskRecord) -> TaskNode | None:
     return None
 
 
-def dependency_index(runs: RunService, tasks: Iterable[TaskRecord]) -> DependencyIndex:
-    nodes = [node for node in (task_node(runs, t) for t in tasks) if node is not None]
+def dependency_index(deps: ApiDeps, tasks: Iterable[TaskRecord]) -> DependencyIndex:
+    """The service's index if this process keeps one, else the same index rebuilt from the run history."""
+    reader = getattr(getattr(deps, "triggers", None), "index", None)
+    if reader is not None:
+        found = reader.index()
+        if isinstance(found, DependencyIndex):
+            return found
+    nodes = [node for node in (task_node(deps.runs, t) for t in tasks) if node is not None]
     return DependencyIndex({n.task: n for n in nodes})
 
 

@@ -9,12 +9,12 @@ from fastapi.routing import APIRoute
 from starlette.responses import RedirectResponse, Response
 
 from tasks_engine.api.console.context import ConsoleContext, form_fields
-from tasks_engine.api.console.graph import dependency_index, layout, task_node, tracked_images
+from tasks_engine.api.console.graph import dependency_index, layout, tracked_images
 from tasks_engine.api.console.render import page
 from tasks_engine.api.console.session import COOKIE_PATH
 from tasks_engine.service.tasks import describe_task
 from tasks_engine.store import Role, TaskRecord
-from tasks_engine.triggers import impact
+from tasks_engine.triggers import DependencyIndex, impact
 
 Form = Annotated[dict[str, str], Depends(form_fields)]
 LAST_RUNS = 5
@@ -30,9 +30,9 @@ def router(context: ConsoleContext, route_class: type[APIRoute]) -> APIRouter:
     deps, sessions = context.deps, context.sessions
     runs, tasks = deps.runs, deps.tasks
 
-    def card(record: TaskRecord) -> dict[str, Any]:
+    def card(record: TaskRecord, index: DependencyIndex) -> dict[str, Any]:
         triggers = record.triggers if isinstance(record.triggers, Mapping) else {}
-        node = task_node(runs, record)
+        node = index.node(record.name)
         bases = [{"image": b.image, "kind": b.kind.value, "digest": b.digest, "followed": node.edge(i) is not None}
                  for i, b in sorted(node.bases.items())] if node else []
         return {
@@ -48,7 +48,9 @@ def router(context: ConsoleContext, route_class: type[APIRoute]) -> APIRouter:
     @api.get("/tasks")
     def tasks_page(request: Request) -> Response:
         viewer = sessions.authorize(request, Role.READER)
-        return page("tasks.html", viewer=viewer, active="tasks", cards=[card(t) for t in tasks.list()])
+        records = tasks.list()
+        index = dependency_index(deps, records)
+        return page("tasks.html", viewer=viewer, active="tasks", cards=[card(t, index) for t in records])
 
     @api.post("/tasks/{name}/run")
     def run_task(request: Request, name: str, form: Form) -> Response:
@@ -59,7 +61,7 @@ def router(context: ConsoleContext, route_class: type[APIRoute]) -> APIRouter:
     @api.get("/graph")
     def graph_page(request: Request, image: Annotated[str, Query(max_length=300)] = "") -> Response:
         viewer = sessions.authorize(request, Role.READER)
-        index = dependency_index(runs, tasks.list())
+        index = dependency_index(deps, tasks.list())
         chosen = impact(index, image.strip()) if image.strip() else None
         return page("graph.html", viewer=viewer, active="graph", drawing=layout(index, chosen), chosen=chosen,
                     image=image.strip(), images=tracked_images(index))
