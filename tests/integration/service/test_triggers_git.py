@@ -1,0 +1,133 @@
+"""Source triggers end to end: a real git server on loopback, deliveries in GitHub's and GitLab's formats with
+real signatures posted to the running API, real workers cloning the pushed commit.
+
+One stack for the module (API + one worker + git daemon); each test has its own repository and task.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from api_support import client, wait_status
+from harness import ServiceStack, missing, service_stack
+from trigger_support import (
+    ZERO,
+    GitServer,
+    Repo,
+    github_push,
+    gitlab_push,
+    post_github,
+    post_gitlab,
+    runs_of,
+    settle,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def task_file(image: str) -> str:
+    return ("version: v1.1.0\nsteps:\n"
+            f"  - cmd: {image} echo commit={{{{.Run.Commit}}}} branch={{{{.Run.Branch}}}} id={{{{.Run.ID}}}}\n")
+
+
+@pytest.fixture(scope="module")
+def git_stack(docker_client: Any, registry: str, base_image: str) -> Iterator[tuple[ServiceStack, GitServer]]:
+    if shutil.which("redis-server") is None:
+        missing("redis-server is not installed")
+    with service_stack(registry) as stack:
+        stack.start_api()
+        stack.start_worker("gitw", concurrency=2)
+        server = GitServer(stack.folder / "git").start()
+        try:
+            yield stack, server
+        finally:
+            server.stop()
+
+
+def make_task(stack: ServiceStack, repo: Repo, name: str, base_image: str, **fields: Any) -> str:
+    with client(stack) as api:
+        reply = api.post("/v1/tasks", json={"name": name, "kind": "file", "taskFile": "acb.yaml",
+                                            "context": f"{repo.url}#main", **fields})
+    assert reply.status_code == 201, reply.text
+    # a generated secret is in the create reply, once; a given one is never echoed
+    secret: str = reply.json()["webhookSecret"] if "webhookSecret" not in fields else fields["webhookSecret"]
+    assert ("webhookSecret" in reply.json()) is ("webhookSecret" not in fields)
+    assert reply.json()["triggers"]["sourceTriggers"][0]["status"] == "Enabled"
+    return secret
+
+
+def test_a_push_runs_the_pushed_commit_once_and_replays_or_forgeries_run_nothing(
+        git_stack: tuple[ServiceStack, GitServer], base_image: str) -> None:
+    stack, server = git_stack
+    repo = server.repo(f"app-{uuid.uuid4().hex[:6]}")
+    first = repo.commit({"acb.yaml": task_file(base_image)})
+    secret = make_task(stack, repo, "push-app", base_image)
+    pushed = repo.commit({"Dockerfile": "FROM scratch\n"}, "second")
+    assert pushed != first
+    delivery = str(uuid.uuid4())
+    status, reply = post_github(stack.api_url, github_push(repo, after=pushed, before=first), secret,
+                                delivery=delivery)
+    assert status == 202 and reply["status"] == "accepted", reply
+    [run] = reply["runs"]
+    assert run["status"] == "queued" and run["task"] == "push-app"
+    with client(stack) as api:
+        record = wait_status(api, run["runId"], {"Succeeded", "Failed", "Error"})
+        assert record["status"] == "Succeeded", stack.log(run["runId"])
+        log = api.get(f"/v1/runs/{run['runId']}/logs").text
+    assert f"commit={pushed} branch=main" in log
+    assert record["trigger"] == "Git Commit"
+    assert record["sourceTrigger"] == {"id": delivery, "eventType": "commit", "commitId": pushed,
+                                       "pullRequestId": "", "repositoryUrl": f"https://127.0.0.1/{repo.name}",
+                                       "branchName": "main", "providerType": "Github"}
+    # the same delivery again (GitHub's redelivery keeps its id): 200, no second run
+    status, reply = post_github(stack.api_url, github_push(repo, after=pushed, before=first), secret,
+                                delivery=delivery)
+    assert (status, reply["status"]) == (200, "duplicate")
+    # a wrong signature, an unsigned delivery, another task's secret: 401 without detail, no run
+    body = github_push(repo, after=pushed, before=first)
+    for signature in ("sha256=" + "0" * 64, ""):
+        status, reply = post_github(stack.api_url, body, secret, signature=signature)
+        assert status == 401 and reply["error"]["message"] == "the delivery is not authenticated"
+    assert post_github(stack.api_url, body, "not-the-secret")[0] == 401
+    # a push to another branch and a branch deletion: verified, 200, no run
+    other = repo.commit({"README.md": "x\n"}, "feature work", branch="feature")
+    status, reply = post_github(stack.api_url, github_push(repo, after=other, branch="feature"), secret)
+    assert (status, reply["status"], reply["runs"]) == (200, "ignored", []), reply
+    assert reply["skipped"][0]["code"] == "branch"
+    status, reply = post_github(stack.api_url, github_push(repo, after=ZERO, before=other, branch="feature",
+                                                           deleted=True), secret)
+    assert (status, reply["status"]) == (200, "ignored") and "delet" in reply["reason"]
+    settle(1.0)
+    assert [r.run_id for r in runs_of(stack, "push-app")] == [run["runId"]]
+
+
+def test_path_filters_and_gitlab_tokens_select_the_tasks_a_push_starts(
+        git_stack: tuple[ServiceStack, GitServer], base_image: str) -> None:
+    stack, server = git_stack
+    repo = server.repo(f"mono-{uuid.uuid4().hex[:6]}")
+    repo.commit({"acb.yaml": task_file(base_image), "services/api/main.py": "1\n", "docs/a.md": "a\n"})
+    api_secret = make_task(stack, repo, "mono-api", base_image, pathFilters=["services/api/**"])
+    docs_secret = make_task(stack, repo, "mono-docs", base_image, pathFilters=["*.md"], webhookSecret="docs-secret-1")
+    assert docs_secret == "docs-secret-1"
+    pushed = repo.commit({"services/api/main.py": "2\n"})
+    body = github_push(repo, after=pushed, modified=("services/api/main.py",))
+    status, reply = post_github(stack.api_url, body, api_secret)
+    assert status == 202 and [r["task"] for r in reply["runs"]] == ["mono-api"], reply
+    # GitLab: the plain token in X-Gitlab-Token must be the task's secret; unknown paths (GitLab sends
+    # modified files, here the Dockerfile) match no filter of mono-docs
+    status, reply = post_gitlab(stack.api_url, gitlab_push(repo, after=pushed), docs_secret)
+    assert (status, reply["status"]) == (200, "ignored") and reply["skipped"][0]["code"] == "paths", reply
+    assert post_gitlab(stack.api_url, gitlab_push(repo, after=pushed), "wrong-token")[0] == 401
+    with client(stack) as api:
+        assert wait_status(api, reply_run(stack, "mono-api"), {"Succeeded"})["trigger"] == "Git Commit"
+    assert runs_of(stack, "mono-docs") == []
+
+
+def reply_run(stack: ServiceStack, task: str) -> str:
+    runs = runs_of(stack, task)
+    assert len(runs) == 1
+    return str(runs[0].run_id)
