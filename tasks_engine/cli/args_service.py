@@ -2,7 +2,8 @@
 
 Part of the one grammar (``args.build_parser`` adds these); kept apart only to keep modules small. Flag
 names and destinations are a contract: ``redact.py`` masks the values of ``--set-secret``, ``--secret-arg``
-(``secret_build_args``), ``--credential`` and ``--token`` by their destinations.
+(``secret_build_args``), ``--credential``, ``--git-access-token``, ``--webhook-secret`` and ``--token`` by their
+destinations.
 """
 
 from __future__ import annotations
@@ -23,6 +24,16 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
     return value
+
+
+def true_false(text: str) -> bool:
+    """az's boolean flag values: ``true``/``false`` (also yes/no, 1/0)."""
+    value = text.strip().lower()
+    if value in ("true", "yes", "1"):
+        return True
+    if value in ("false", "no", "0"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, not {text!r}")
 
 
 def add_server_options(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
@@ -77,6 +88,60 @@ def _task_definition(p: argparse.ArgumentParser, *, creating: bool) -> None:
     p.add_argument("--credential", dest="credentials", action="append", default=[], metavar="CRED",
                    help='registry credential: \'{"registry":..,"username":..,"password":..}\' or '
                         "REGISTRY=USER:PASSWORD; repeatable")
+    p.add_argument("--git-access-token", dest="git_access_token", default=None, metavar="TOKEN",
+                   help="token for a private git context (stored encrypted, never printed)")
+    p.add_argument("--max-concurrent-runs", type=positive_int, default=None, metavar="N",
+                   help="at most N runs of the task at once, whatever starts them; the rest wait queued")
+    _triggers(p, creating=creating)
+
+
+def _triggers(p: argparse.ArgumentParser, *, creating: bool) -> None:
+    """The trigger flags (docs/triggers.md); az's names where az has the setting."""
+    g = p.add_argument_group("triggers")
+    g.add_argument("--commit-trigger-enabled", type=true_false, default=None, metavar="true|false",
+                   help="run on every push to the branch (default true with a git context, as az)")
+    g.add_argument("--pull-request-trigger-enabled", type=true_false, default=None, metavar="true|false",
+                   help="run on pull requests to the branch (default false, as az)")
+    g.add_argument("--branch", default=None, metavar="GLOB",
+                   help="branch the source trigger watches (default: the context's #branch, else main)")
+    g.add_argument("--path-filter", dest="path_filters", action="append", default=None, metavar="GLOB",
+                   help="run only when a push changes a matching file (gitignore rules, !negation); repeatable")
+    g.add_argument("--tag-trigger-enabled", type=true_false, default=None, metavar="true|false",
+                   help="also run on tag pushes (default false)")
+    g.add_argument("--tag-pattern", default=None, metavar="GLOB", help="the tags that run (default *)")
+    g.add_argument("--pull-request-secrets", type=true_false, default=None, metavar="true|false",
+                   help="give pull-request runs the task's secrets and registry credentials (default false)")
+    g.add_argument("--webhook-secret", dest="webhook_secret", nargs="?", const="", default=None, metavar="SECRET",
+                   help="the repository webhook's secret (generated and printed once when not given"
+                        + ("" if creating else "; without a value: a new one is generated") + ")")
+    g.add_argument("--base-image-trigger-enabled", type=true_false, default=None, metavar="true|false",
+                   help="rebuild when a base image changes (default true, as az)")
+    g.add_argument("--base-image-trigger-type", choices=("Runtime", "All"), default=None,
+                   help="Runtime: only the final FROM (default, as az); All: every base")
+    g.add_argument("--schedule", dest="schedules", action="append", default=None, metavar="CRON",
+                   help='a timer: "min hour dom month dow" in UTC, or az\'s "name:cron"; repeatable'
+                        + ("" if creating else " (replaces the task's timers)"))
+    g.add_argument("--timer-name", default=None, metavar="NAME",
+                   help="name of the timer of a single --schedule (default t1, t2, ...)")
+
+
+def _timer_commands(task_commands: Any, command: Any) -> None:
+    timer = task_commands.add_parser("timer", help="a task's timer triggers (like az acr task timer)",
+                                     description="a task's timer triggers (like az acr task timer)")
+    actions = timer.add_subparsers(dest="timer_command", metavar="COMMAND", required=True,
+                                   parser_class=type(timer))
+    for name, text in (("add", "add a timer"), ("update", "change a timer's schedule or status"),
+                       ("remove", "remove a timer"), ("list", "list a task's timers and their next occurrence")):
+        q: argparse.ArgumentParser = actions.add_parser(name, help=text, description=text)
+        add_server_options(q.add_argument_group("server options"))
+        q.add_argument("-n", "--name", required=True, help="the task")
+        if name != "list":
+            q.add_argument("--timer-name", required=True, metavar="NAME")
+        if name in ("add", "update"):
+            q.add_argument("--schedule", required=name == "add", default=None, metavar="CRON",
+                           help='"min hour dom month dow" in UTC (ACR\'s NCrontab syntax)')
+            q.add_argument("--enabled", type=true_false, default=None, metavar="true|false")
+        _output(q)
 
 
 def _task_commands(sub: Any, kwargs: dict[str, Any]) -> None:
@@ -125,6 +190,24 @@ def _task_commands(sub: Any, kwargs: dict[str, Any]) -> None:
     p = command("cancel-run", "cancel a queued or running run")
     p.add_argument("--run-id", required=True)
     _output(p)
+    _timer_commands(commands, command)
+
+
+def _deps_commands(sub: Any, kwargs: dict[str, Any]) -> None:
+    deps = sub.add_parser("deps", help="the base-image dependency index on a server", **kwargs)
+    commands = deps.add_subparsers(dest="deps_command", metavar="COMMAND", required=True, parser_class=type(deps))
+    p = commands.add_parser("impact", help="which tasks would rebuild if IMAGE changed, in which generation",
+                            description="which tasks would rebuild if IMAGE changed, transitively, in which "
+                                        "generation (nothing runs)", **kwargs)
+    add_server_options(p.add_argument_group("server options"))
+    p.add_argument("image", metavar="IMAGE", help="an image reference, e.g. 127.0.0.1:5000/base:1")
+    _output(p)
+    p = commands.add_parser("events", help="image updates the cascade did not turn into runs, and why",
+                            description="recent image updates the cascade suppressed (cycle, depth limit, "
+                                        "duplicate, coalesced, unchanged, disabled), newest first", **kwargs)
+    add_server_options(p.add_argument_group("server options"))
+    p.add_argument("--top", type=positive_int, default=20, metavar="N")
+    _output(p)
 
 
 def _token_commands(sub: Any, kwargs: dict[str, Any]) -> None:
@@ -153,3 +236,4 @@ def _token_commands(sub: Any, kwargs: dict[str, Any]) -> None:
 def add_service_commands(sub: Any, kwargs: dict[str, Any]) -> None:
     _task_commands(sub, kwargs)
     _token_commands(sub, kwargs)
+    _deps_commands(sub, kwargs)

@@ -37,6 +37,10 @@ def _dispatch(command: str, args: Any) -> Callable[[Any], int]:
         from tasks_engine.cli.token_cmds import cmd_token
 
         return cmd_token
+    if command == "deps":
+        from tasks_engine.cli.deps_cmds import cmd_deps
+
+        return cmd_deps
     if command in {"validate", "render", "plan"}:
         from tasks_engine.cli import inspect_cmds
 

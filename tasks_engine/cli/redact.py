@@ -30,8 +30,9 @@ def _credential_password(text: str) -> str:
 
 
 def secrets_of_args(args: argparse.Namespace) -> list[str]:
-    """``--set-secret``, ``--secret-build-arg``/``--secret-arg``, ``--credential`` passwords, a token in a
-    context URL, and the API token (``--token`` or ``TASKS_ENGINE_TOKEN``)."""
+    """``--set-secret``, ``--secret-build-arg``/``--secret-arg``, ``--credential`` passwords,
+    ``--git-access-token``, ``--webhook-secret``, a token in a context URL, and the API token (``--token`` or
+    ``TASKS_ENGINE_TOKEN``)."""
     found: list[str] = [configured_token(args)]
     for item in getattr(args, "set_secrets", None) or []:
         found.append(pair_value(item))
@@ -39,6 +40,10 @@ def secrets_of_args(args: argparse.Namespace) -> list[str]:
         found.append(pair_value(item))
     for text in getattr(args, "credentials", None) or []:
         found.append(_credential_password(text))
+    for attr in ("git_access_token", "webhook_secret"):
+        value = getattr(args, attr, None)
+        if isinstance(value, str):
+            found.append(value)
     context = getattr(args, "context", None)
     if isinstance(context, str):
         found += url_secrets(context)

@@ -17,6 +17,10 @@ Json = Mapping[str, Any]
 RUN_COLUMNS = ("RUN ID", "TASK", "PLATFORM", "STATUS", "TRIGGER", "STARTED", "DURATION")
 TASK_COLUMNS = ("NAME", "PLATFORM", "STATUS", "SOURCE REPOSITORY", "TRIGGERS")
 TOKEN_COLUMNS = ("NAME", "ROLE", "CREATED", "LAST USED")
+BASE_COLUMNS = ("BASE IMAGE", "KIND", "TRACKED", "BUILT ON", "LAST SEEN DIGEST", "LAST SEEN")
+TIMER_COLUMNS = ("TIMER", "SCHEDULE", "STATUS", "NEXT OCCURRENCE")
+IMPACT_COLUMNS = ("GENERATION", "TASK", "BUILT ON")
+EVENT_COLUMNS = ("TIME", "TASK", "REASON", "IMAGE", "DETAIL")
 
 
 def format_table(rows: Sequence[Mapping[str, str]], columns: Sequence[str]) -> str:
@@ -124,6 +128,35 @@ def task_row(task: Json) -> Row:
         "NAME": _text(task.get("name")), "PLATFORM": platform_os(task.get("platform")),
         "STATUS": _text(task.get("status")), "SOURCE REPOSITORY": _text(context), "TRIGGERS": task_triggers(task),
     }
+
+
+def _short(digest: Any) -> str:
+    text = _text(digest)
+    return text[:19] if text.startswith("sha256:") else text
+
+
+def base_row(base: Json) -> Row:
+    return {"BASE IMAGE": _text(base.get("image")), "KIND": _text(base.get("kind")),
+            "TRACKED": "yes" if base.get("tracked") else "no", "BUILT ON": _short(base.get("digest")),
+            "LAST SEEN DIGEST": _short(base.get("lastSeenDigest")), "LAST SEEN": format_started(base.get("lastSeen"))}
+
+
+def timer_row(timer: Json) -> Row:
+    return {"TIMER": _text(timer.get("name")), "SCHEDULE": _text(timer.get("schedule")),
+            "STATUS": "Enabled" if timer.get("enabled") else "Disabled",
+            "NEXT OCCURRENCE": format_started(timer.get("nextOccurrence"))}
+
+
+def impact_rows(plan: Json) -> list[Row]:
+    return [{"GENERATION": str(g.get("generation")), "TASK": _text(t.get("task")),
+             "BUILT ON": ", ".join(str(v) for v in t.get("via") or [])}
+            for g in plan.get("generations") or [] for t in g.get("tasks") or []]
+
+
+def event_row(event: Json) -> Row:
+    return {"TIME": format_started(event.get("time")), "TASK": _text(event.get("task")),
+            "REASON": _text(event.get("reason")), "IMAGE": _text(event.get("image")),
+            "DETAIL": _text(event.get("detail"))}
 
 
 def token_row(token: Json) -> Row:

@@ -110,10 +110,55 @@ def _settings(args: argparse.Namespace) -> Json:
     return body
 
 
+_TRIGGER_FLAGS = (("commit_trigger_enabled", "commitTriggerEnabled"),
+                  ("pull_request_trigger_enabled", "pullRequestTriggerEnabled"), ("branch", "branch"),
+                  ("tag_trigger_enabled", "tagTriggerEnabled"), ("tag_pattern", "tagPattern"),
+                  ("pull_request_secrets", "pullRequestSecrets"),
+                  ("base_image_trigger_enabled", "baseImageTriggerEnabled"),
+                  ("base_image_trigger_type", "baseImageTriggerType"), ("max_concurrent_runs", "maxConcurrentRuns"),
+                  ("git_access_token", "gitAccessToken"))
+
+
+def timer_arg(text: str, *, default_name: str) -> tuple[str, str]:
+    """``--schedule "CRON"`` or az's ``name:cron`` form (a name has no spaces; a cron expression has four)."""
+    head, sep, rest = text.partition(":")
+    if sep and head.strip() and " " not in head.strip():
+        return head.strip(), rest.strip()
+    return default_name, text.strip()
+
+
+def trigger_fields(args: argparse.Namespace, *, creating: bool) -> Json:
+    """The trigger flags as API fields (docs/triggers.md). ``--schedule`` takes az's ``name:cron`` form too;
+    on update it replaces the task's timers (``task timer add|update|remove`` change one)."""
+    body: Json = {}
+    for attr, key in _TRIGGER_FLAGS:
+        value = getattr(args, attr, None)
+        if value is not None:
+            body[key] = value
+    if getattr(args, "path_filters", None) is not None:
+        body["pathFilters"] = list(args.path_filters)
+    secret = getattr(args, "webhook_secret", None)
+    if secret == "" and not creating:
+        body["rotateWebhookSecret"] = True
+    elif secret:
+        body["webhookSecret"] = secret
+    schedules = getattr(args, "schedules", None)
+    timer_name = getattr(args, "timer_name", None)
+    if schedules is not None:
+        if timer_name and len(schedules) != 1:
+            raise UsageError("--timer-name names the timer of a single --schedule; use NAME:CRON for several")
+        timers = [timer_arg(text, default_name=timer_name or f"t{i + 1}") for i, text in enumerate(schedules)]
+        body["timers"] = [{"name": name, "schedule": cron, "enabled": True} for name, cron in timers]
+    elif timer_name:
+        raise UsageError("--timer-name needs --schedule (or use 'task timer add')")
+    return body
+
+
 def create_body(args: argparse.Namespace) -> tuple[Json, str]:
     context = task_context(args.context)
     what, filename = definition(args, context=context)
-    return {"name": args.name, **what, "context": context, **_settings(args)}, filename
+    return {"name": args.name, **what, "context": context, **_settings(args),
+            **trigger_fields(args, creating=True)}, filename
 
 
 def update_body(args: argparse.Namespace, current: Callable[[], Json]) -> tuple[Json, str]:
@@ -141,6 +186,7 @@ def update_body(args: argparse.Namespace, current: Callable[[], Json]) -> tuple[
     elif args.values:
         raise UsageError("--values needs -f or --cmd with it on update (it belongs to the task file)")
     body.update(_settings(args))
+    body.update(trigger_fields(args, creating=False))
     if not body:
         raise UsageError("nothing to update: give at least one flag to change")
     return body, filename

@@ -224,6 +224,25 @@ class ApiClient:
 
     # -- tokens -----------------------------------------------------------------------------------------------
 
+    def list_timers(self, task: str) -> list[Json]:
+        return self._list(f"/v1/tasks/{_seg(task)}/timers", "timers")
+
+    def add_timer(self, task: str, body: Mapping[str, Any]) -> list[Json]:
+        return list(self._json("POST", f"/v1/tasks/{_seg(task)}/timers", json=dict(body)).get("timers") or [])
+
+    def update_timer(self, task: str, timer: str, body: Mapping[str, Any]) -> list[Json]:
+        reply = self._json("PATCH", f"/v1/tasks/{_seg(task)}/timers/{_seg(timer)}", json=dict(body))
+        return list(reply.get("timers") or [])
+
+    def remove_timer(self, task: str, timer: str) -> None:
+        self._send("DELETE", f"/v1/tasks/{_seg(task)}/timers/{_seg(timer)}")
+
+    def deps_impact(self, image: str) -> Json:
+        return self._json("GET", "/v1/deps/impact", params={"image": image})
+
+    def trigger_events(self, top: int) -> list[Json]:
+        return self._list("/v1/triggers/events", "events", {"top": top})
+
     def create_token(self, name: str, role: str) -> Json:
         return self._json("POST", "/v1/tokens", json={"name": name, "role": role})
 

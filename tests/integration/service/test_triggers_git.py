@@ -131,3 +131,54 @@ def reply_run(stack: ServiceStack, task: str) -> str:
     runs = runs_of(stack, task)
     assert len(runs) == 1
     return str(runs[0].run_id)
+
+
+def test_the_cli_creates_triggers_prints_the_secret_once_and_manages_timers(
+        git_stack: tuple[ServiceStack, GitServer], base_image: str) -> None:
+    from cli_support import cli
+
+    stack, server = git_stack
+    repo = server.repo(f"cli-{uuid.uuid4().hex[:6]}")
+    repo.commit({"acb.yaml": task_file(base_image)})
+    made = cli(stack, "task", "create", "-n", "cli-task", "-c", f"{repo.url}#main", "-f", "acb.yaml",
+               "--commit-trigger-enabled", "true", "--branch", "main", "--path-filter", "src/**",
+               "--git-access-token", "tok-never-shown", "--schedule", "nightly:0 3 * * Mon-Fri",
+               "--max-concurrent-runs", "2", "--base-image-trigger-type", "All")
+    assert made.rc == 0, made.describe()
+    secret_line = next(line for line in made.err.splitlines() if line.startswith("Webhook secret"))
+    secret = secret_line.rpartition(": ")[2]
+    assert len(secret) >= 32 and "BASE_IMAGE, SOURCE, TIMER" in made.out
+    assert "tok-never-shown" not in made.out + made.err
+    shown = cli(stack, "task", "show", "-n", "cli-task", "-o", "json")
+    assert shown.rc == 0 and secret not in shown.out and "tok-never-shown" not in shown.out
+    task = __import__("json").loads(shown.out)
+    source = task["triggers"]["sourceTriggers"][0]
+    assert source["pathFilters"] == ["src/**"] and source["sourceRepository"]["branch"] == "main"
+    assert task["maxConcurrentRuns"] == 2 and task["triggers"]["baseImageTrigger"]["baseImageTriggerType"] == "All"
+    assert task["secretNames"]["gitAccessToken"] is True and task["secretNames"]["webhookSecret"] is True
+    # the secret printed once authenticates pushes
+    pushed = repo.commit({"src/main.py": "1\n"})
+    status, _ = post_github(stack.api_url, github_push(repo, after=pushed, modified=("src/main.py",)), secret)
+    assert status == 202
+    # timers: add, update, list with the next occurrence, remove; a bad cron names its field
+    assert cli(stack, "task", "timer", "add", "-n", "cli-task", "--timer-name", "hourly", "--schedule",
+               "0 * * * *").rc == 0
+    assert cli(stack, "task", "timer", "update", "-n", "cli-task", "--timer-name", "hourly",
+               "--enabled", "false").rc == 0
+    listed = cli(stack, "task", "timer", "list", "-n", "cli-task")
+    assert listed.rc == 0 and "nightly" in listed.out and "0 3 * * Mon-Fri" in listed.out, listed.describe()
+    assert [("Disabled" in line, line.split()[0]) for line in listed.out.splitlines()[2:]] == [
+        (False, "nightly"), (True, "hourly")]
+    bad = cli(stack, "task", "timer", "add", "-n", "cli-task", "--timer-name", "bad", "--schedule", "61 * * * *")
+    assert bad.rc == 2 and "timers[2].schedule" in bad.err and "minute field" in bad.err, bad.describe()
+    assert cli(stack, "task", "timer", "remove", "-n", "cli-task", "--timer-name", "hourly").rc == 0
+    rotated = cli(stack, "task", "update", "-n", "cli-task", "--webhook-secret")
+    [new_line] = [line for line in rotated.err.splitlines() if line.startswith("Webhook secret")]
+    new_secret = new_line.rpartition(": ")[2]
+    assert new_secret != secret
+    later = repo.commit({"src/main.py": "2\n"})
+    assert post_github(stack.api_url, github_push(repo, after=later, modified=("src/main.py",)), secret)[0] == 401
+    runs = cli(stack, "task", "list-runs", "-n", "cli-task")
+    assert runs.rc == 0 and runs.out.splitlines()[2].split()[4] == "commit", runs.describe()  # az's TRIGGER
+    impact = cli(stack, "deps", "impact", "127.0.0.1:5000/nothing/here:1")
+    assert impact.rc == 0 and "rebuilds nothing" in impact.out
