@@ -103,6 +103,7 @@ class Poller:
         self.clock = clock
         self.rand = rand
         self._tokens: dict[tuple[str, str, str], TokenGrant] = {}
+        self._challenges: dict[tuple[str, str], BearerChallenge] = {}
         self._lock = threading.Lock()
 
     def _registry(self, target: PollTarget) -> PolledRegistry | None:
@@ -165,11 +166,18 @@ class Poller:
 
     def head(self, target: PollTarget, registry: PolledRegistry) -> str:
         url = manifest_url(target, scheme=registry.scheme)
-        status, headers = self._request(url, method="HEAD", headers={"Accept": accept_header()})
+        wanted = {"Accept": accept_header()}
+        known = self._challenges.get((target.registry, target.repository))
+        cached = self._cached_token(known, target) if known is not None else None
+        if cached is not None:  # a fresh token from an earlier poll: no 401 round trip
+            wanted["Authorization"] = f"Bearer {cached}"
+        status, headers = self._request(url, method="HEAD", headers=wanted)
         if status == 401:
             challenge = parse_bearer_challenge(headers.get("www-authenticate"))
             if challenge is None:
                 raise PollError(f"401 from {url} without a Bearer challenge")
+            with self._lock:
+                self._challenges[(target.registry, target.repository)] = challenge
             token = self._token(challenge, target, registry)
             status, headers = self._request(url, method="HEAD", headers={"Accept": accept_header(),
                                                                          "Authorization": f"Bearer {token}"})
@@ -186,14 +194,19 @@ class Poller:
             raise PollError(f"{url}: no manifest digest in the answer")
         return digest
 
+    def _cached_token(self, challenge: BearerChallenge, target: PollTarget) -> str | None:
+        key = token_cache_key(challenge, scope=f"repository:{target.repository}:pull")
+        with self._lock:
+            grant = self._tokens.get(key)
+        return grant.token if grant is not None and token_is_fresh(grant, self.clock()) else None
+
     def _token(self, challenge: BearerChallenge, target: PollTarget, registry: PolledRegistry) -> str:
         scope = f"repository:{target.repository}:pull"
         key = token_cache_key(challenge, scope=scope)
         now = self.clock()
-        with self._lock:
-            grant = self._tokens.get(key)
-        if grant is not None and token_is_fresh(grant, now):
-            return grant.token
+        cached = self._cached_token(challenge, target)
+        if cached is not None:
+            return cached
         headers = {}
         cred = next((c for c in self.credentials if registry.serves(c.registry)), None)
         if cred is not None:

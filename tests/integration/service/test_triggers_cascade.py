@@ -170,3 +170,24 @@ def test_a_two_task_cycle_runs_each_member_once_and_is_reported(cascade: Cascade
     with client(cascade.stack) as api:
         plan = api.get("/v1/deps/impact", params={"image": f"{host}/cb:1"}).json()
     assert plan["cycles"] and set(plan["cycles"][0]["tasks"]) == {"cyc-a", "cyc-b"}
+
+
+def test_a_notification_refused_while_redis_is_down_is_redelivered_and_queues_one_run(
+        cascade: Cascade, docker_client: Any, base_image: str) -> None:
+    host = cascade.registry.host
+    push_base(docker_client, base_image, f"{host}/rbase:1")
+    cascade.build_task("fault-task", f"FROM {host}/rbase:1\nRUN echo f > /f\n", "fault:1")
+    cascade.run("fault-task")
+    cascade.stack.redis.stop()
+    try:
+        digest = push_base(docker_client, base_image, f"{host}/rbase:1", layer="while-redis-was-down")
+        refused = cascade.registry.log.read_text(errors="replace").count("503 Service Unavailable")
+        wait_until(lambda: cascade.registry.log.read_text(errors="replace").count("503 Service Unavailable")
+                   > refused, timeout=15, what="the API to refuse the registry's delivery")
+    finally:
+        cascade.stack.redis.start()
+    [run] = wait_runs(cascade.stack, "fault-task", 2, timeout=60)[:1]
+    record = cascade.finished(run.run_id)
+    assert record["imageUpdateTrigger"]["images"][0]["digest"] == digest
+    settle(3.0)
+    assert len(image_runs(cascade.stack, "fault-task")) == 1

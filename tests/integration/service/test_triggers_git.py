@@ -182,3 +182,40 @@ def test_the_cli_creates_triggers_prints_the_secret_once_and_manages_timers(
     assert runs.rc == 0 and runs.out.splitlines()[2].split()[4] == "commit", runs.describe()  # az's TRIGGER
     impact = cli(stack, "deps", "impact", "127.0.0.1:5000/nothing/here:1")
     assert impact.rc == 0 and "rebuilds nothing" in impact.out
+
+
+def generic_push(stack: ServiceStack, repo: Repo, commit: str, secret: str) -> tuple[int, dict[str, Any]]:
+    import json
+
+    from trigger_support import post
+
+    from tasks_engine.triggers import sign_github
+
+    raw = json.dumps({"repositoryUrl": repo.url, "branch": "main", "commit": commit}).encode()
+    return post(f"{stack.api_url}/v1/webhooks/generic", raw, {"Content-Type": "application/json",
+                                                             "X-Hub-Signature-256": sign_github(raw, secret)})
+
+
+def test_max_concurrent_runs_queues_every_source_and_a_disabled_task_never_starts(
+        git_stack: tuple[ServiceStack, GitServer], base_image: str) -> None:
+    stack, server = git_stack
+    repo = server.repo(f"cap-{uuid.uuid4().hex[:6]}")
+    commit = repo.commit({"acb.yaml": f"steps:\n  - cmd: {base_image} sleep 3\n"})
+    secret = make_task(stack, repo, "capped-task", base_image, maxConcurrentRuns=1)
+    with client(stack) as api:
+        first = api.post("/v1/tasks/capped-task/runs").json()["runId"]
+        status, reply = generic_push(stack, repo, commit, secret)
+        assert status == 202, reply
+        second = reply["runs"][0]["runId"]
+        third = api.post("/v1/tasks/capped-task/runs").json()["runId"]
+        wait_status(api, second, {"Running"}, timeout=60)
+        assert api.patch("/v1/tasks/capped-task", json={"status": "Disabled"}).status_code == 200
+        a = wait_status(api, first, {"Succeeded"})
+        b = wait_status(api, second, {"Succeeded"})
+        c = wait_status(api, third, {"Canceled"})
+        # one at a time across sources (a manual run and a webhook's), the third never started: disabled
+        assert b["startTime"] >= a["finishTime"] and b["trigger"] == "Git Commit"
+        assert c["startTime"] is None and c["runErrorMessage"] == "the task was disabled before this run started"
+        status, reply = generic_push(stack, repo, repo.commit({"x": "1\n"}), secret)
+        assert status == 200 and reply["runs"] == [{"task": "capped-task", "status": "disabled", "runId": None}]
+    assert len(runs_of(stack, "capped-task")) == 3

@@ -117,7 +117,9 @@ storage:
     enabled: true
 http:
   addr: 127.0.0.1:{port}
-notifications:
+"""
+
+NOTIFICATIONS = """notifications:
   endpoints:
     - name: tasks-engine
       url: {url}
@@ -139,6 +141,7 @@ class NotifyingRegistry:
     token: str
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
+    notify: bool = True
 
     @property
     def host(self) -> str:
@@ -153,8 +156,10 @@ class NotifyingRegistry:
             missing("docker-registry is not installed")
         self.folder.mkdir(parents=True, exist_ok=True)
         config = self.folder / "config.yml"
-        config.write_text(REGISTRY_CONFIG.format(root=self.folder / "data", port=self.port, token=self.token,
-                                                 url=f"{self.api_url}/v1/webhooks/registry"), encoding="utf-8")
+        text = REGISTRY_CONFIG.format(root=self.folder / "data", port=self.port)
+        if self.notify:
+            text += NOTIFICATIONS.format(token=self.token, url=f"{self.api_url}/v1/webhooks/registry")
+        config.write_text(text, encoding="utf-8")
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(["/usr/bin/docker-registry", "serve", str(config)], stdout=out,
                                          stderr=subprocess.STDOUT, start_new_session=True)
