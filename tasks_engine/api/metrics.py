@@ -75,6 +75,18 @@ class StoreCollector(Collector):
                        ("status", "trigger", "platform"), store.counters("runs_finished"))
         yield _counter("tasks_engine_lease_expired", "Runs taken back from a worker whose lease expired.",
                        ("platform",), store.counters("lease_expired"))
+        yield _counter("tasks_engine_webhook_deliveries",
+                       "Git webhook deliveries, by provider, event and result (accepted, duplicate, ignored, "
+                       "unauthorized, invalid).", ("provider", "event", "result"),
+                       store.counters("webhook_deliveries"))
+        yield _counter("tasks_engine_registry_events", "Registry notification events, by source and result.",
+                       ("source", "result"), store.counters("registry_events"))
+        yield _counter("tasks_engine_base_image_checks",
+                       "Digest polls of base images, by registry and result (changed, unchanged, error, "
+                       "rate_limited).", ("registry", "result"), store.counters("base_image_checks"))
+        yield _counter("tasks_engine_triggers_suppressed",
+                       "Triggered runs not started, by reason (duplicate, coalesced, depth_limit, cycle, disabled, "
+                       "unchanged).", ("reason",), store.counters("triggers_suppressed"))
         yield _histogram("tasks_engine_run_duration_seconds", "Run duration from start to finish.",
                          ("status", "trigger"), store.histograms("run_duration", 2), DURATION_BUCKETS)
         yield _histogram("tasks_engine_step_duration_seconds", "Step duration.", ("status",),

@@ -84,3 +84,18 @@ def test_finished_runs_durations_and_waits_come_from_the_store_counters(store: R
     assert got[("tasks_engine_step_duration_seconds_sum", (("status", "Succeeded"),))] == 7.5
     assert got[("tasks_engine_lease_expired_total", (("platform", "linux/amd64"),))] == 1
     assert not any("run_id" in dict(labels) or "runId" in dict(labels) for _, labels in got)
+
+
+def test_trigger_counters_are_exported_with_their_labels(store: RedisStore) -> None:
+    store.count("webhook_deliveries", ("github", "push", "accepted"))
+    store.count("webhook_deliveries", ("github", "push", "unauthorized"), 2)
+    store.count("registry_events", ("registry", "push"), 3)
+    store.count("base_image_checks", ("registry-1.docker.io", "rate_limited"))
+    store.count("triggers_suppressed", ("cycle",))
+    got = samples(store)
+    assert got[("tasks_engine_webhook_deliveries_total",
+                (("event", "push"), ("provider", "github"), ("result", "unauthorized")))] == 2
+    assert got[("tasks_engine_registry_events_total", (("result", "push"), ("source", "registry")))] == 3
+    assert got[("tasks_engine_base_image_checks_total",
+                (("registry", "registry-1.docker.io"), ("result", "rate_limited")))] == 1
+    assert got[("tasks_engine_triggers_suppressed_total", (("reason", "cycle"),))] == 1
