@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The Tasks Engine service on this machine, bound to loopback:
-#   ./scripts/service.sh start    install what is missing, start Redis (AOF), the registry, the API on
-#                                 127.0.0.1:8080, two workers and beat; idempotent (a running component is left
-#                                 alone, a dead one is started again, stale pid files are ignored)
+#   ./scripts/service.sh start    install what is missing, start Redis (AOF), the registry (notifying the API of
+#                                 pushes), the API on 127.0.0.1:8080, two workers and beat (timers, cascades);
+#                                 idempotent (a running component is left alone, a dead one is started again,
+#                                 stale pid files are ignored)
 #   ./scripts/service.sh stop     stop the API, the workers and beat (Redis, the registry and Docker are shared
 #                                 with the test suite and the demo, and keep running)
 #   ./scripts/service.sh status   one line per component: NAME PID running|stopped
@@ -44,6 +45,8 @@ service:
   apiUrl: http://${API_LISTEN}
   encryptionKeyFile: $SERVICE_DIR/encryption.key
   adminTokenFile: $SERVICE_DIR/admin.token
+  # the token the local registry's notifications send (scripts/setup.d/registry-notifications.sh writes both)
+  registryWebhookTokenFile: $SERVICE_DIR/registry-webhook.token
 YML
 }
 
