@@ -60,7 +60,7 @@ import sys
 from tasks_engine.config import load_settings
 from tasks_engine.store import open_store
 token = open(sys.argv[1]).read().strip()
-sys.exit(0 if open_store(load_settings().service, with_secrets=False).lookup_token(token) else 1)
+sys.exit(0 if open_store(load_settings().service, with_secrets=False).lookup_token(token, touch=False) else 1)
 PY
   then
     return

@@ -48,7 +48,7 @@ class AccessService:
         token = self.store.create_token(name, chosen)
         if token is None:
             raise ConflictError(f"a token named {name!r} exists")
-        record = self.store.lookup_token(token)
+        record = self.store.lookup_token(token, touch=False)
         assert record is not None, "a token just created is readable"
         return IssuedToken(record, token)
 

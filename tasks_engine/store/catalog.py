@@ -84,9 +84,12 @@ class CatalogMixin(StoreBase):
         ok = self._run_script("create_token", [name, role.value, _now_iso(), token_digest(token)])
         return token if ok else None
 
-    def lookup_token(self, token: str) -> TokenRecord | None:
+    def lookup_token(self, token: str, *, touch: bool = True) -> TokenRecord | None:
+        """The token's record; with ``touch`` its ``lastUsed`` is refreshed, at most once a minute (one
+        extra write per token and minute, not per request)."""
+        key = self.keys.token(token_digest(token))
         with redis_errors():
-            data = self.client.hgetall(self.keys.token(token_digest(token)))
+            data = self.client.hgetall(key)
         if not data:
             return None
         get = {k.decode(): text(v) for k, v in data.items()}
@@ -94,8 +97,14 @@ class CatalogMixin(StoreBase):
             role = Role(get.get("role", ""))
         except ValueError:
             return None
+        last_used = get.get("lastUsed") or None
+        now = _now_iso()
+        if touch and (last_used is None or last_used[:16] != now[:16]):
+            with redis_errors():
+                self.client.hset(key, "lastUsed", now)
+            last_used = now
         return TokenRecord(name=get.get("name", ""), role=role, created=get.get("created", ""),
-                           last_used=get.get("lastUsed") or None)
+                           last_used=last_used)
 
     def list_tokens(self) -> list[TokenRecord]:
         with redis_errors():

@@ -188,3 +188,14 @@ def test_locks_belong_to_their_owner(store: RedisStore) -> None:
 
 def test_installation_id_is_stable(store: RedisStore) -> None:
     assert store.installation_id() == store.installation_id() != ""
+
+
+def test_a_token_records_when_it_was_last_used(store: RedisStore) -> None:
+    from tasks_engine.store import Role
+
+    token = store.create_token("ci", Role.RUNNER)
+    assert token
+    assert store.lookup_token(token, touch=False).last_used is None  # type: ignore[union-attr]
+    used = store.lookup_token(token)
+    assert used is not None and used.last_used
+    assert store.list_tokens()[0].last_used == used.last_used
