@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any, NoReturn
 
-from tasks_engine.cli.args_service import add_server_options, add_service_commands, positive_int
+from tasks_engine.cli.args_service import add_progress_option, add_server_options, add_service_commands, positive_int
 from tasks_engine.errors import UsageError
 
 EXIT_CODES = """\
@@ -133,6 +133,7 @@ def _add_remote_run_options(p: argparse.ArgumentParser, *, platform: bool) -> No
     g.add_argument("--local", action="store_true", help="run on this host even when a server is configured")
     g.add_argument("--no-logs", action="store_true", help="wait for the run without streaming its log")
     g.add_argument("--no-wait", action="store_true", help="print the queued run id and return")
+    add_progress_option(g)
     g.add_argument("--agent-pool", default=None, metavar="POOL", help="queue the run on this agent pool")
     if platform:
         g.add_argument("--platform", dest="run_platform", default=None, metavar="OS/ARCH",

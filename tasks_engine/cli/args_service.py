@@ -44,6 +44,12 @@ def add_server_options(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> 
                         "line shows in ps and in shell history)")
 
 
+def add_progress_option(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """``--no-progress`` (build, run, task run): no progress line on a terminal (never shown on a pipe)."""
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress line (packing, upload, place in the queue) even on a terminal")
+
+
 def _output(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", choices=TABLE_OR_JSON, default="table", help="table (default) or json")
 
@@ -58,6 +64,7 @@ def _values(p: argparse.ArgumentParser) -> None:
 def _wait(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-logs", action="store_true", help="wait for the run without streaming its log")
     p.add_argument("--no-wait", action="store_true", help="print the queued run id and return")
+    add_progress_option(p)
 
 
 def _task_definition(p: argparse.ArgumentParser, *, creating: bool) -> None:

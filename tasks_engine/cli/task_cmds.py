@@ -17,7 +17,7 @@ from tasks_engine.cli.output import emit
 from tasks_engine.cli.problems import report_invalid
 from tasks_engine.cli.redact import masker_for
 from tasks_engine.cli.remote.client import ApiClient
-from tasks_engine.cli.remote.console import Console, ask, stdin_is_tty
+from tasks_engine.cli.remote.console import Console, ask, progress_for, stdin_is_tty
 from tasks_engine.cli.remote.endpoint import required_endpoint
 from tasks_engine.cli.remote.follow import INTERRUPTED, RunWaiter
 from tasks_engine.cli.remote.requests import values_fields
@@ -131,7 +131,8 @@ def _run(client: ApiClient, args: argparse.Namespace, masker: SecretMasker) -> i
                    submit=lambda b: client.run_task(args.name, b))
     if record is None:
         return 1
-    return wait_and_report(client, Console(masker), args, record, build=False, masker=masker)
+    return wait_and_report(client, Console(masker, progress=progress_for(args)), args, record, build=False,
+                           masker=masker)
 
 
 def _show_run(client: ApiClient, args: argparse.Namespace, masker: SecretMasker) -> int:

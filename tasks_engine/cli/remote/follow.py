@@ -5,6 +5,10 @@ Why resumable by offset: the log is an append-only byte stream and every ``log``
 after it, so a reconnect asks for exactly the bytes not yet printed — nothing is lost or printed twice, even
 across an API restart. ``az`` stops following on Ctrl-C and leaves the run running; we ask first when a
 human is at the terminal, because a build left running by mistake holds a worker for up to eight hours.
+
+On a terminal (``Console.progress``) a queued run's place in its queue is shown while it waits, from
+``GET /v1/runs/{id}``'s ``queueInfo`` polled every second (the log stream says nothing until the run starts),
+and ``--no-logs`` shows the run's status as it polls; the line is erased before the log is written.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ SUCCEEDED = "Succeeded"
 INTERRUPTED = 130
 MAX_RECONNECTS = 30  # consecutive failed reconnects (about a minute) before giving up
 POLL_FIRST, POLL_FACTOR, POLL_MAX = 0.5, 1.5, 5.0
+QUEUE_POLL = 1.0  # seconds between looks at a queued run's place, on a terminal only
+QUEUED = "Queued"
 
 Json = dict[str, Any]
 
@@ -87,14 +93,36 @@ class RunWaiter:
             self._hinted = True
             self.console.no_worker(str(info["reason"]))
 
+    def _show_queue(self, record: Json, since: float) -> None:
+        info = record.get("queueInfo")
+        self.console.in_queue(info if isinstance(info, dict) else {}, time.monotonic() - since)
+
+    def wait_in_queue(self) -> None:
+        """On a terminal: while the run is queued, show where it stands (one ``GET`` a second)."""
+        since = time.monotonic()
+        while True:
+            try:
+                record = self.client.get_run(self.run_id)
+            except ServerUnavailable:
+                break  # following reconnects and says so
+            if record.get("status") != QUEUED:
+                break
+            self.explain_queue(record)
+            self._show_queue(record, since)
+            self.sleep(QUEUE_POLL)
+        self.console.done()
+
     def follow(self) -> str:
         """Print the log from ``offset`` to its end; returns the final status."""
+        if self.console.progress is not None and self.offset == 0:
+            self.wait_in_queue()
         failures = 0
         while True:
             try:
                 for event in self.client.follow_log(self.run_id, self.parser, offset=self.offset):
                     failures = 0
                     if event.event == "log":
+                        self.console.done()
                         write_log(self.out, self.masker.mask(decode_log_data(event.data)))
                         if event.id and event.id.isdigit():
                             self.offset = int(event.id)
@@ -127,7 +155,7 @@ class RunWaiter:
 
     def poll(self) -> Json:
         """``--no-logs``: the run's record once it is finished, polled with backoff."""
-        delay, failures = POLL_FIRST, 0
+        delay, failures, since = POLL_FIRST, 0, time.monotonic()
         while True:
             try:
                 record = self.client.get_run(self.run_id)
@@ -135,11 +163,18 @@ class RunWaiter:
             except ServerUnavailable:
                 failures += 1
                 if failures > MAX_RECONNECTS:
+                    self.console.done()
                     raise
                 record = {}
             if record.get("status") in FINISHED:
+                self.console.done()
                 return record
             self.explain_queue(record)
+            if self.console.progress is not None and record.get("status") == QUEUED:
+                self._show_queue(record, since)
+            elif self.console.progress is not None and record.get("status"):
+                self.console.progress.update(f"Run {self.run_id}: {record['status']} "
+                                             f"({time.monotonic() - since:.0f}s)")
             self.sleep(delay)
             delay = min(delay * POLL_FACTOR, POLL_MAX)
 

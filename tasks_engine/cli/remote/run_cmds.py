@@ -18,7 +18,7 @@ from tasks_engine.cli.output import emit, print_json
 from tasks_engine.cli.problems import report_invalid
 from tasks_engine.cli.redact import masker_for
 from tasks_engine.cli.remote.client import ApiClient
-from tasks_engine.cli.remote.console import Console
+from tasks_engine.cli.remote.console import Console, progress_for
 from tasks_engine.cli.remote.endpoint import Endpoint
 from tasks_engine.cli.remote.follow import SUCCEEDED, RunWaiter
 from tasks_engine.cli.remote.requests import build_body, reject_local_only, run_body
@@ -93,7 +93,7 @@ def cmd_build(args: argparse.Namespace, endpoint: Endpoint) -> int:
 
     reject_local_only(args)
     masker = masker_for(args)
-    console = Console(masker)
+    console = Console(masker, progress=progress_for(args))
     with ApiClient(endpoint) as client:
         context = resolve_context(client, console, args.context, dockerfile=args.dockerfile,
                                   archive_prefix="build")
@@ -112,7 +112,7 @@ def cmd_run(args: argparse.Namespace, endpoint: Endpoint) -> int:
     check_run_args(args)
     reject_local_only(args)
     masker = masker_for(args)
-    console = Console(masker)
+    console = Console(masker, progress=progress_for(args))
     local_folder = args.context if is_local_folder(args.context) else None
     url_context = bool(args.context) and args.context != NO_CONTEXT and local_folder is None
     # The task file is read before anything is packed: a missing file fails at once.

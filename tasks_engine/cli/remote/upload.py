@@ -2,7 +2,9 @@
 
 The archive is ``tasks_engine.source.pack``'s (``.dockerignore`` honoured, ACR's default VCS excludes,
 deterministic), written to ``<tmp>/build_archive_<hex>.tar.gz`` (``run_archive_`` for runs) as az names it,
-hashed while it is written, streamed to ``POST /v1/uploads`` with its digest, and removed afterwards.
+hashed while it is written, streamed to ``POST /v1/uploads`` with its digest, and removed afterwards. On a
+terminal the console shows the bytes packed and the upload's bytes and rate as they go (``Console.packed``,
+``Console.uploaded``); nothing of that reaches a pipe.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import io
 import os
 import tempfile
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO, cast
 
@@ -30,9 +33,10 @@ UPLOAD_PREFIX = "upload:"
 class _HashingWriter(io.RawIOBase):
     """Writes through to a file and hashes what passes, so the digest costs no second read."""
 
-    def __init__(self, target: BinaryIO) -> None:
+    def __init__(self, target: BinaryIO, on_write: Callable[[int], None] | None = None) -> None:
         super().__init__()
         self._target = target
+        self._on_write = on_write
         self.digest = hashlib.sha256()
         self.size = 0
 
@@ -43,7 +47,34 @@ class _HashingWriter(io.RawIOBase):
         self._target.write(data)
         self.digest.update(data)
         self.size += len(data)
+        if self._on_write is not None:
+            self._on_write(self.size)
         return len(data)
+
+
+class _CountingReader:
+    """The archive as httpx streams it (``read`` in chunks, its length from ``fileno``), counting what was read
+    so the console can show the upload's progress."""
+
+    def __init__(self, source: BinaryIO, total: int, on_read: Callable[[int, int], None]) -> None:
+        self._source = source
+        self._total = total
+        self._on_read = on_read
+        self.sent = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._source.read(size)
+        if data:
+            self.sent += len(data)
+            self._on_read(self.sent, self._total)
+        return data
+
+    def fileno(self) -> int:
+        return self._source.fileno()
+
+    def __iter__(self) -> Iterator[bytes]:
+        while chunk := self.read(65536):
+            yield chunk
 
 
 def is_local_folder(context: str | None) -> bool:
@@ -73,11 +104,15 @@ def upload_folder(client: ApiClient, console: Console, folder: str, *, dockerfil
         # 0600 and exclusive: the archive holds the user's sources in a shared temporary folder.
         fd = os.open(archive, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
-            writer = _HashingWriter(handle)
+            writer = _HashingWriter(handle, console.packed if console.progress is not None else None)
             pack_context_to(cast(BinaryIO, writer), root, dockerfile=dockerfile)
         console.uploading(str(archive))
         with archive.open("rb") as handle:
-            reply = client.upload(handle, digest=f"sha256:{writer.digest.hexdigest()}")
+            source: BinaryIO = handle
+            if console.progress is not None:
+                console.upload_started()
+                source = cast(BinaryIO, _CountingReader(handle, writer.size, console.uploaded))
+            reply = client.upload(source, digest=f"sha256:{writer.digest.hexdigest()}")
         console.sent_context(writer.size, client.server)
     finally:
         with contextlib.suppress(OSError):
