@@ -32,7 +32,7 @@ from tasks_engine.service.runinput import (
     request_of,
     values_of,
 )
-from tasks_engine.service.triggerdefs import TriggerSettings, build_triggers, settings_of
+from tasks_engine.service.triggerdefs import TriggerSettings, build_triggers, settings_of, source_enabled
 from tasks_engine.service.usecases import RunService, Submission
 from tasks_engine.source.errors import mask_url
 from tasks_engine.store import Platform, RedisStore, RunRecord, RunRequest, RunType, TaskRecord, TaskSecrets, Trigger
@@ -148,7 +148,7 @@ class TaskService:
         stamp = self.now()
         record = self._record(spec, created=stamp, updated=stamp)
         generated = None
-        if record.triggers.get("sourceTriggers") and not spec.webhook_secret:
+        if source_enabled(record.triggers) and not spec.webhook_secret:
             generated = new_webhook_secret()
             spec = replace(spec, webhook_secret=generated)
         if spec.webhook_secret:
@@ -193,7 +193,7 @@ class TaskService:
         self._precheck(spec)
         updated = self._record(spec, created=record.creation_date, updated=self.now(), previous=record.triggers)
         generated = None
-        if rotate or (updated.triggers.get("sourceTriggers") and not spec.webhook_secret):
+        if rotate or (source_enabled(updated.triggers) and not spec.webhook_secret):
             if not updated.triggers.get("sourceTriggers"):
                 raise InvalidFieldError("rotateWebhookSecret", "the task has no source trigger (no git context)")
             generated = new_webhook_secret()

@@ -194,6 +194,11 @@ def source_trigger(triggers: Mapping[str, Any]) -> SourceTrigger | None:
     )
 
 
+def source_enabled(triggers: Mapping[str, Any]) -> bool:
+    """Whether the task has an enabled source trigger (webhooks can start it: it needs a secret)."""
+    return str(_source_dict(triggers).get("status") or "") == ENABLED
+
+
 def repository_key(triggers: Mapping[str, Any]) -> str | None:
     source = _source_dict(triggers)
     return str((source.get("sourceRepository") or {}).get("repositoryUrl") or "") or None if source else None
@@ -211,11 +216,3 @@ def base_image_trigger(triggers: Mapping[str, Any]) -> BaseImageTrigger:
 
 def timers_of(triggers: Mapping[str, Any]) -> tuple[TimerDef, ...]:
     return tuple(TimerDef.from_dict(t) for t in triggers.get("timerTriggers") or () if isinstance(t, Mapping))
-
-
-def parse_timer_arg(text: str, *, default_name: str) -> TimerDef:
-    """``--schedule "CRON"`` or az's ``name:cron`` form (a name is letters, digits, '-' and '_')."""
-    head, sep, rest = text.partition(":")
-    if sep and head.strip() and " " not in head.strip():
-        return TimerDef(name=head.strip(), schedule=rest.strip())
-    return TimerDef(name=default_name, schedule=text.strip())
