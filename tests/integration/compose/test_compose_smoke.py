@@ -142,6 +142,8 @@ def _redis_restart(stack: ComposeStack) -> str:
     return run_id
 
 
+# Cold, the fixture builds the base images and the project image first (about 3 minutes on 2 cores).
+@pytest.mark.timeout(900)
 def test_the_compose_stack_builds_scales_survives_restarts_and_keeps_its_runs(
         compose_stack: ComposeStack, tmp_path: Path) -> None:
     stack = compose_stack

@@ -70,7 +70,12 @@ def test_a_terminal_shows_upload_and_queue_progress_and_keeps_the_plain_lines(
     assert FINAL_OK in out.decode()
 
     # The same command on pipes: no redraw at all, and the same lines once the terminal's are erased.
-    piped = cli(stack, *args, env=cli_env(stack, TERM="xterm"))
+    try:
+        piped = cli(stack, *args, env=cli_env(stack, TERM="xterm"))
+    finally:
+        for image in docker_client.images.list(name="progress/app"):
+            for tag in image.tags:
+                docker_client.images.remove(tag, force=True)
     assert piped.rc == 0 and "\r" not in piped.err and "\x1b" not in piped.err
     ids = re.compile(r"ID: \S+")
     shown = ids.sub("ID: X", ARCHIVE.sub("A", FRAME.sub("", terminal))).splitlines()
