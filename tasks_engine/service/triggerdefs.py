@@ -11,7 +11,8 @@ pushes, pull-request secrets, each timer's creation time)::
 
 Why the defaults are ACR's: a task with a git context gets a commit trigger (ACR's ``commit_trigger_enabled
 True``), pull-request triggers are off (ACR disabled them for the secret-leak risk), the base-image trigger is
-on with type ``Runtime``. A context that is not a git repository (none, a tarball) has no source trigger.
+on with type ``Runtime``. A context that is not a git repository (none, a tarball) has no source trigger: as
+``az acr task create --context /dev/null`` does, the commit and pull-request settings are then off.
 The branch follows the context's ``#branch`` fragment (``main`` when there is none) unless ``--branch`` set a
 glob, which then stays when the context changes.
 
@@ -136,9 +137,6 @@ def build_triggers(settings: TriggerSettings, *, context: str | None,
         out["sourceTriggers"] = [{**trigger.to_dict(), "status": ENABLED if enabled else DISABLED,
                                   "branchFromContext": settings.branch is None,
                                   "pullRequestSecrets": settings.pull_request_secrets}]
-    elif commit or settings.pull_request_enabled:
-        raise InvalidFieldError("commitTriggerEnabled" if commit else "pullRequestTriggerEnabled",
-                                "source triggers need a git context (https://host/org/repo.git#branch[:folder])")
     if settings.base_image_type not in TRIGGER_TYPES:
         raise InvalidFieldError("baseImageTriggerType", f"expected one of {', '.join(TRIGGER_TYPES)}")
     out["baseImageTrigger"] = {"name": BaseImageTrigger().name,

@@ -103,15 +103,15 @@ class TriggerRunner:
             subs.append(self._submission(item, *found))
         if dropped:
             self.store.drop_outbox(dropped)
-        created = iter(self.runs.submit_many(subs, precheck=False))
+        created = iter(self.runs.submit_many(subs, precheck=False, brief=True))
         result: list[Outcome] = []
         for item, outcome in zip(items, outcomes, strict=True):
             if outcome is not None:
                 result.append(outcome)
                 continue
             made = next(created)
-            if made.record is not None:
-                result.append(Outcome(item, "queued", made.record.run_id))
+            if made.created:
+                result.append(Outcome(item, "queued", made.run_id))
             else:
                 result.append(Outcome(item, "existing", made.existing))
         return result

@@ -10,6 +10,8 @@ The dispatcher is a protocol because publishing is Celery's job and Celery has e
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -53,6 +55,46 @@ def dispatch_all(dispatcher: Dispatcher, run_ids: list[str], queue: str) -> None
         return
     for run_id in run_ids:
         dispatcher.dispatch(run_id, queue)
+
+
+_CHUNK = 200
+
+
+class _Publisher:
+    """Publishes batches of run ids, in a thread of its own when ``background`` (errors re-raised at exit)."""
+
+    def __init__(self, dispatcher: Dispatcher, *, background: bool) -> None:
+        self.dispatcher = dispatcher
+        self.background = background
+        self._work: queue.Queue[tuple[list[str], str] | None] = queue.Queue()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._loop, name="publish", daemon=True) if background else None
+
+    def __enter__(self) -> _Publisher:
+        if self._thread is not None:
+            self._thread.start()
+        return self
+
+    def publish(self, run_ids: list[str], queue_name: str) -> None:
+        if self._thread is None:
+            dispatch_all(self.dispatcher, run_ids, queue_name)
+        else:
+            self._work.put((run_ids, queue_name))
+
+    def _loop(self) -> None:
+        while (item := self._work.get()) is not None:
+            if self._error is None:
+                try:
+                    dispatch_all(self.dispatcher, *item)
+                except BaseException as exc:
+                    self._error = exc
+
+    def __exit__(self, *exc: object) -> None:
+        if self._thread is not None:
+            self._work.put(None)
+            self._thread.join()
+            if self._error is not None and exc[0] is None:
+                raise self._error
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -120,11 +162,14 @@ class RunService:
             raise ConflictError(f"run {created.existing or '?'} already holds this run's key")
         return created.record
 
-    def submit_many(self, subs: Sequence[Submission], *, precheck: bool = True) -> list[Created]:
-        """Record and publish runs: one store round trip and one broker connection for all of them.
+    def submit_many(self, subs: Sequence[Submission], *, precheck: bool = True, brief: bool = False
+                    ) -> list[Created]:
+        """Record and publish runs: pipelined store writes and one broker connection for all of them.
 
-        A submission with a unique key or an outbox entry may create nothing (``Created.record`` None): its
-        run exists already, which is how a replayed trigger stays one run.
+        A submission with a unique key or an outbox entry may create nothing (``Created.created`` False): its
+        run exists already, which is how a replayed trigger stays one run. ``brief``: the runs' ids only, not
+        their records. A large batch is written in chunks, each published by a second thread while the next is
+        written: a run is published only once it is recorded, and the two halves overlap.
         """
         for sub in subs:
             if sub.request.kind not in KINDS:
@@ -137,16 +182,21 @@ class RunService:
                        run_type=sub.run_type, request=sub.request, secrets=sub.secrets, trigger=sub.trigger,
                        task=sub.task, platform=sub.platform, agent_pool=sub.agent_pool,
                        max_attempts=self.settings.max_attempts, trigger_info=sub.trigger_info, unique=sub.unique,
-                       outbox=sub.outbox) for sub in subs]
-        created = self.store.create_runs(news)
+                       outbox=sub.outbox, brief=brief) for sub in subs]
         # One script per run and one publish: the record (as created, Queued) is what the caller shows. Should
         # the publish fail, the runs are still recorded and the reaper publishes them after service.requeueAfter.
-        by_queue: dict[str, list[str]] = {}
-        for new, outcome in zip(news, created, strict=True):
-            if outcome.record is not None:
-                by_queue.setdefault(new.queue, []).append(outcome.record.run_id)
-        for queue, run_ids in by_queue.items():
-            dispatch_all(self.dispatcher, run_ids, queue)
+        with _Publisher(self.dispatcher, background=len(news) > _CHUNK) as publisher:
+            created: list[Created] = []
+            for start in range(0, len(news), _CHUNK):
+                chunk = news[start:start + _CHUNK]
+                made = self.store.create_runs(chunk)
+                created += made
+                by_queue: dict[str, list[str]] = {}
+                for new, outcome in zip(chunk, made, strict=True):
+                    if outcome.created:
+                        by_queue.setdefault(new.queue, []).append(outcome.run_id)
+                for queue, run_ids in by_queue.items():
+                    publisher.publish(run_ids, queue)
         return created
 
     def precheck(self, sub: Submission) -> None:

@@ -61,15 +61,22 @@ class NewRun:
     trigger_info: dict[str, Any] | None = None
     unique: UniqueKey | None = None
     outbox: str | None = None
+    brief: bool = False
+    """Only the new run's id comes back (``Created.run_id``), not the record."""
 
 
 @dataclass(frozen=True)
 class Created:
-    """``record`` when the run was created; else ``existing`` names the run that holds its unique key
-    (``""`` when its outbox entry had been consumed already)."""
+    """``run_id`` (and ``record``, unless the create was brief) when the run was created; else ``existing``
+    names the run that holds its unique key (``""`` when its outbox entry had been consumed already)."""
 
     record: RunRecord | None
     existing: str = ""
+    run_id: str = ""
+
+    @property
+    def created(self) -> bool:
+        return bool(self.run_id)
 
 
 @dataclass(frozen=True)
@@ -147,8 +154,11 @@ class RunsMixin(StoreBase):
                 out.append(Created(record=None, existing=text(reply[1])))
             elif reply and reply[0] == b"gone":
                 out.append(Created(record=None, existing=""))
+            elif reply and reply[0] == b"created":
+                out.append(Created(record=None, run_id=text(reply[1])))
             else:
-                out.append(Created(record=_record_from_hash(dict(zip(reply[::2], reply[1::2], strict=True)))))
+                record = _record_from_hash(dict(zip(reply[::2], reply[1::2], strict=True)))
+                out.append(Created(record=record, run_id=record.run_id))
         return out
 
     def _create_args(self, new: NewRun) -> list[object]:
@@ -168,7 +178,7 @@ class RunsMixin(StoreBase):
         unique = self.keys.unique(new.unique.key) if new.unique else ""
         mode = new.unique.mode if new.unique else ""
         ttl = int(new.unique.ttl * 1000) if new.unique else 0
-        return [new.id_prefix, new.queue, unique, mode, ttl, new.outbox or "", *fields]
+        return [new.id_prefix, new.queue, unique, mode, ttl, new.outbox or "", 1 if new.brief else 0, *fields]
 
     def get_run(self, run_id: str) -> RunRecord | None:
         with redis_errors():

@@ -105,9 +105,11 @@ local function is_final(status)
 end
 """
 
-# ARGV: prefix, id prefix, queue, unique key, unique mode, unique ttl ms, outbox field, then field/value pairs
-# of the new record. Returns the new record (HGETALL). The id counter and the record are written together, so
-# an id is never reused, and the caller needs no second round trip to show what it created.
+# ARGV: prefix, id prefix, queue, unique key, unique mode, unique ttl ms, outbox field, brief (0/1), then
+# field/value pairs of the new record. Returns the new record (HGETALL), or with brief {'created', <run id>}
+# (a cascade queueing a thousand runs needs their ids, not a thousand records to parse). The id counter and
+# the record are written together, so an id is never reused, and the caller needs no second round trip to
+# show what it created.
 #
 # Exactly-once for triggers, in the same script as the record: a *unique key* (a full key name) maps to the
 # run it created; mode ``once`` never creates a second run for it (a timer occurrence), mode ``active`` only
@@ -140,7 +142,7 @@ local now = now_ms()
 -- dispatchedAt: the caller publishes right after; if that fails, the reaper publishes again later.
 local fields = {'runId', id, 'seq', n, 'status', 'Queued', 'createTime', now, 'lastUpdated', now,
   'dispatchedAt', now, 'attempt', 0, 'logBytes', 0, 'queue', ARGV[3]}
-for i = 8, #ARGV, 2 do
+for i = 9, #ARGV, 2 do
   table.insert(fields, ARGV[i]); table.insert(fields, ARGV[i + 1])
 end
 redis.call('HSET', key, unpack(fields))
@@ -152,6 +154,7 @@ local task = redis.call('HGET', key, 'task')
 if task and task ~= '' then redis.call('ZADD', P .. ':runs:task:' .. task, n, id) end
 local trigger = redis.call('HGET', key, 'trigger')
 if trigger and trigger ~= '' then redis.call('ZADD', P .. ':runs:trigger:' .. trigger, n, id) end
+if ARGV[8] == '1' then return {'created', id} end
 return redis.call('HGETALL', key)
 """
 

@@ -27,7 +27,10 @@ def test_tasks_crud_and_a_run_with_values_merged_over_the_tasks(stack: ServiceSt
         shown = created.json()
         assert shown["name"] == "hello-task" and shown["status"] == "Enabled" and shown["timeout"] == 600
         assert shown["values"] == {"greeting": "hi", "target": "task"}
-        assert shown["secretNames"] == {"secretValues": ["token"], "credentials": [stack.registry]}
+        # a git context gets ACR's default commit trigger, and with it a webhook secret (shown once)
+        assert shown["secretNames"] == {"secretValues": ["token"], "credentials": [stack.registry],
+                                        "webhookSecret": True}
+        assert len(shown["webhookSecret"]) >= 32
         assert shown["context"] == "https://***@git.example.com/org/repo.git#main"
         assert shown["encodedTask"] == b64(task)
         for text in (created.text, api.get("/v1/tasks/hello-task").text, api.get("/v1/tasks").text):

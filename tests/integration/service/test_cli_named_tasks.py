@@ -24,7 +24,7 @@ def test_a_task_from_create_to_delete(served: ServiceStack, tmp_path: Path, base
     assert created.rc == 0, created.describe()
     lines = created.out.splitlines()
     assert lines[0].split() == ["NAME", "PLATFORM", "STATUS", "SOURCE", "REPOSITORY", "TRIGGERS"]
-    assert lines[2].split() == ["hello-task", "linux", "Enabled"]
+    assert lines[2].split() == ["hello-task", "linux", "Enabled", "BASE_IMAGE"]  # on by default, as in ACR
     shown = json.loads(cli(served, "task", "show", "-n", "hello-task", "-o", "json").out)
     assert shown["timeout"] == 600 and "pa55w0rd-xyz" not in json.dumps(shown)
 
