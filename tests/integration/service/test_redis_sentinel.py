@@ -15,8 +15,8 @@ from redis_ha_support import SentinelSet, custom_stack, need
 pytestmark = pytest.mark.integration
 
 
-def test_runs_go_on_after_the_primary_crashes_and_the_sentinel_fails_over(tmp_path: Path, registry: str, base_image: str,
-                                                docker_client: Any) -> None:
+def test_runs_go_on_after_the_primary_crashes_and_the_sentinel_fails_over(
+        tmp_path: Path, registry: str, base_image: str, docker_client: Any) -> None:
     need("redis-server", "redis-sentinel")
     servers = SentinelSet(tmp_path / "ha")
     with custom_stack(registry, servers) as stack:
