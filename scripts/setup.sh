@@ -45,8 +45,9 @@ install_packages() {
 setup_venv() {
   local stamp="$ROOT/.venv/.installed" want
   want=$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)
-  if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
-    log "Python >= 3.11 is needed (found $(python3 --version 2>&1))"; exit 1
+  # 3.11.4 brought tarfile's extraction filters, which unpacking untrusted contexts relies on.
+  if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11, 4))'; then
+    log "Python >= 3.11.4 is needed (found $(python3 --version 2>&1); Debian 12's own python3 is 3.11.2)"; exit 1
   fi
   if [ ! -x "$ROOT/.venv/bin/python" ]; then
     log "creating virtualenv"
