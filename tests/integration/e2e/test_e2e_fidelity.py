@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,9 @@ pytestmark = pytest.mark.integration
 def test_tutorial_detached_cmd_starting_with_tty_flag(cli: Cli, run_ids: Any, tmp_path: Path,
                                                      docker_client: Any) -> None:
     run_id = run_ids("tty")
+    with socket.socket() as probe:  # the tutorial publishes 8080, which a local API may hold: any free port
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     (tmp_path / "Dockerfile").write_text("ARG BASE\nFROM $BASE\nCMD [\"sh\", \"-c\", \"echo hello; sleep 30\"]\n")
     task = write_task(tmp_path, """
         version: v1.1.0
@@ -33,9 +37,9 @@ def test_tutorial_detached_cmd_starting_with_tty_flag(cli: Cli, run_ids: Any, tm
           - cmd: -t {{.Run.Registry}}/hello-world:{{.Run.ID}}
             id: test
             detach: true
-            ports: ["8080:80"]
+            ports: ["PORT:80"]
           - cmd: '{{ .Values.base }} echo after'
-    """)
+    """.replace("PORT", str(port)))
     result = cli.run_task(task, run_id, context=tmp_path)
     result.assert_succeeded(run_id)
     assert [s["status"] for s in result.record["steps"]] == ["successful"] * 3
