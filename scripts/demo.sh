@@ -7,8 +7,8 @@
 #      webhook, signed the way GitHub signs it, build the app at the pushed commit;
 #   4. a new demo/os pushed to the local registry: the registry's notification rebuilds demo-base, whose push
 #      rebuilds demo-app, in cascade;
-#   5. `task list-runs` shows each run's trigger; then the tasks, repositories and git daemon are removed.
-# The service keeps running afterwards (./scripts/service.sh stop stops it).
+#   5. `task list-runs` shows each run's trigger; then the tasks, repositories and git daemon are removed, and
+#      the service is stopped again if the demo started it (one that was running before keeps running).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 REGISTRY=${TE_REGISTRY:-127.0.0.1:${TE_REGISTRY_PORT:-5000}}
@@ -27,10 +27,13 @@ cleanup() {
     for task in demo-app demo-base; do "$TE" task delete -n "$task" --yes >/dev/null 2>&1; done
   fi
   rm -rf "$WORK"
+  [ "$STARTED" = 1 ] && "$ROOT/scripts/service.sh" stop
 }
+STARTED=0
 trap cleanup EXIT
 
 say "1. the service"
+"$ROOT/scripts/service.sh" status 2>/dev/null | grep -q '^api .* running$' || STARTED=1
 "$ROOT/scripts/service.sh" start
 eval "$("$ROOT/scripts/service.sh" env)"
 export TASKS_ENGINE_SERVER TASKS_ENGINE_TOKEN
@@ -88,32 +91,41 @@ print(f"HTTP {reply.status}: {answer['status']}, runs {[r['runId'] for r in answ
 PY
 "$TE" task logs -n demo-app | grep -E "Run ID: .* (was successful|failed)"
 
-wait_runs() { # TASK COUNT: until the task has COUNT finished runs (at most a minute)
+image_update_done() { # TASK: the run ids of the task's finished Image Update runs
+  "$TE" task list-runs -n "$1" --top 100 -o json | "$PY" -c 'import json, sys
+print(" ".join(sorted(r["runId"] for r in json.load(sys.stdin) if r["trigger"] == "Image Update"
+                      and r["status"] in ("Succeeded", "Failed", "Error", "Canceled", "Timeout"))))'
+}
+
+wait_new_run() { # TASK BEFORE: until the task has a finished Image Update run not in BEFORE (at most a minute)
   for _ in $(seq 120); do
-    local done_count
-    done_count=$("$TE" task list-runs -n "$1" -o json | "$PY" -c \
-      'import json, sys; print(sum(r["status"] in ("Succeeded", "Failed", "Error", "Canceled") for r in json.load(sys.stdin)))')
-    [ "$done_count" -ge "$2" ] && return 0
+    [ "$(image_update_done "$1")" != "$2" ] && return 0
     sleep 0.5
   done
-  echo "timed out waiting for $2 runs of $1" >&2; return 1
+  echo "timed out waiting for an image-update run of $1" >&2; return 1
 }
 
 say "4. a new base image: the registry notifies, demo-base rebuilds, then demo-app, in cascade"
 "$TE" deps impact "$REGISTRY/demo/os:latest"
+BEFORE_BASE=$(image_update_done demo-base)
+BEFORE_APP=$(image_update_done demo-app)
 DOCKER_BUILDKIT=0 docker build -q -t "$REGISTRY/demo/os:latest" - >/dev/null 2>&1 <<EOF
 FROM $BASE_IMAGE
-RUN echo "os v2" > /os.txt
+RUN echo "os $(date +%s%N)" > /os.txt
 EOF
 docker push -q "$REGISTRY/demo/os:latest" >/dev/null
 echo "pushed a new $REGISTRY/demo/os:latest"
-wait_runs demo-base 2
-wait_runs demo-app 2
+wait_new_run demo-base "$BEFORE_BASE"
+wait_new_run demo-app "$BEFORE_APP"
 docker run --rm "$REGISTRY/demo/app:latest"
 
 say "5. every run's trigger"
-"$TE" task list-runs --top 6
+"$TE" task list-runs --top 5
 "$TE" task show -n demo-app
 echo
-echo "The demo's tasks, repositories and git daemon are removed now; the service keeps running"
-echo "(eval \"\$(./scripts/service.sh env)\" to use it, ./scripts/service.sh stop to stop it)."
+if [ "$STARTED" = 1 ]; then
+  echo "The demo's tasks, repositories and git daemon are removed now, and the service it started is stopped"
+  echo "(./scripts/service.sh start runs it again; docs/triggers.md says how to point a real forge at it)."
+else
+  echo "The demo's tasks, repositories and git daemon are removed now; the service keeps running."
+fi

@@ -92,7 +92,7 @@ def blobs_router(deps: ApiDeps, auth: Auth) -> APIRouter:
                    expires: Annotated[str | None, Query(max_length=20)] = None,
                    signature: Annotated[str | None, Query(max_length=128)] = None) -> Response:
         """For workers: a URL signed with the server key (``blobauth.sign_blob``), valid until ``expires``."""
-        if not (expires and expires.isdigit() and signature
+        if not (expires and expires.isascii() and expires.isdigit() and signature  # '³'.isdigit() is True
                 and verify_blob(digest, int(expires), signature, deps.server_keys)):
             raise ApiError(401, "missing, wrong or expired blob signature")
         if not DIGEST.fullmatch(digest):

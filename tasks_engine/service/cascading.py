@@ -195,14 +195,22 @@ class CascadeEngine:
 
         self._step(compute, parts={"pending": [task], "running": [task]})
 
-    def run_finished(self, task: str, run_id: str, cause: Cause, pushed: Mapping[str, str]) -> Decisions:
+    def run_finished(self, task: str, run_id: str, cause: Cause, pushed: Mapping[str, str], *,
+                     succeeded: bool = True) -> Decisions:
         """Any run of an indexed task ended (``pushed`` empty unless it succeeded). Pass the index after the
-        run's build was recorded: its outputs are the next generation's bases."""
+        run's build was recorded: its outputs are the next generation's bases.
+
+        A successful run also forgets which digests the task was queued for: its index entry now says what it
+        is built on, which answers a late duplicate (``unchanged``), while a base that moves back and forth
+        (D1 → D2 → D1 → D2 within the dedupe window) must rebuild it each time."""
 
         def compute(state: CascadeState, held: Held, index: DependencyIndex, now: datetime
                     ) -> tuple[Decisions, Held]:
             total = finish_run(state, index, task=task, run_id=run_id, cause=cause, pushed=pushed, now=now,
                                policy=self.policy)
+            if succeeded:
+                seen = {k: t for k, t in total.state.seen.items() if k[0] != task}
+                total = replace(total, state=replace(total.state, seen=seen))
             node = index.tasks.get(task)
             outputs = set(node.outputs if node is not None else ()) | set(pushed)
             for image in sorted(outputs & set(held)):
@@ -260,7 +268,3 @@ def policy_from(settings: Any) -> CascadePolicy:
                          max_generations=settings.cascade_max_generations,
                          dedupe_ttl=timedelta(seconds=settings.cascade_dedupe_ttl),
                          defer_timeout=timedelta(seconds=settings.cascade_defer_timeout))
-
-
-def with_debounce(policy: CascadePolicy, seconds: float) -> CascadePolicy:
-    return replace(policy, debounce=timedelta(seconds=seconds))

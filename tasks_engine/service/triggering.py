@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tasks_engine.config import EngineConfig, ServiceSettings
@@ -35,7 +35,7 @@ from tasks_engine.service.triggered import TriggeredRun, TriggerRunner
 from tasks_engine.service.usecases import RunService
 from tasks_engine.service.webhooks import WebhookService
 from tasks_engine.store import RedisStore, RunRecord, Trigger
-from tasks_engine.triggers import PollPolicy, image_key
+from tasks_engine.triggers import PollPolicy, TaskNode, cycles_through, image_key
 
 _LOG = logging.getLogger(__name__)
 
@@ -70,6 +70,8 @@ class Triggers:
             if status is RunStatus.SUCCEEDED:
                 node = record_run_build(self.store, self.store.get_task(record.task), record.task, record.run_id,
                                         dependencies)
+                if node is not None:
+                    self._report_cycles(node, record.run_id)
             if node is None and self.store.dependency_entry(record.task) is None:
                 return  # not indexed: nothing can be downstream of it, and it was not recorded as running
             pushed: dict[str, str] = {}
@@ -80,9 +82,22 @@ class Triggers:
                     if key and out.get("digest"):
                         pushed[key] = str(out["digest"])
             self.cascade.run_finished(record.task, record.run_id, cause_of(record.image_update_trigger,
-                                                                           record.run_id), pushed)
+                                                                           record.run_id), pushed,
+                                      succeeded=status is RunStatus.SUCCEEDED)
         except Exception:
             _LOG.exception("run %s: the cascade could not record its end", record.run_id)
+
+
+    def _report_cycles(self, node: TaskNode, run_id: str) -> None:
+        """A build that closes a cycle in the index (A's output is B's base and B's is A's, or a task built
+        on its own output) is reported when it is recorded, before any update walks it; at run time the
+        cascade rebuilds each member once per chain and stops."""
+        for cycle in cycles_through(self.index.index(), node):
+            detail = f"the index has a cycle: {cycle.describe()}"
+            _LOG.warning("run %s of %s: %s", run_id, node.task, detail)
+            self.store.add_trigger_events([{"time": datetime.now(UTC).isoformat(), "kind": "cycle",
+                                            "task": node.task, "reason": "cycle", "detail": detail,
+                                            "image": "", "digest": "", "cause": {"runId": run_id}}])
 
 
 def _key(out: Mapping[str, Any]) -> str | None:
@@ -110,7 +125,7 @@ def build_triggers(store: RedisStore, runs: RunService, settings: ServiceSetting
     runner = TriggerRunner(store, runs)
     cascade = CascadeEngine(store, index, policy_from(settings), submitter(runner))
     webhooks = WebhookService(store, runner, cascade, registry_token=settings.read_registry_webhook_token(),
-                              registry_name=settings.registry_name)
+                              registry_name=settings.registry_name, delivery_ttl=settings.webhook_delivery_ttl)
     timers = TimerService(store, runner, grace=timedelta(seconds=settings.timer_grace))
     poller = Poller(store, index, cascade, [PolledRegistry.parse(r) for r in settings.poll_registries],
                     policy=PollPolicy(interval=settings.poll_interval), egress=engine.egress,

@@ -62,7 +62,9 @@ def _event_name(provider: Provider, headers: Mapping[str, str]) -> str:
 
 class WebhookService:
     def __init__(self, store: RedisStore, runner: TriggerRunner, cascade: CascadeEngine, *,
-                 registry_token: str | None, registry_name: str | None = None) -> None:
+                 registry_token: str | None, registry_name: str | None = None,
+                 delivery_ttl: float = 31 * 86400.0) -> None:
+        self.delivery_ttl = delivery_ttl
         self.store = store
         self.runner = runner
         self.cascade = cascade
@@ -103,7 +105,7 @@ class WebhookService:
             return {"status": "duplicate", "deliveryId": plan.delivery_id, "runs": []}
         ignored = plan.ignored
         if ignored is not None:
-            self.store.record_delivery(kind.value, plan.delivery_id)
+            self.store.record_delivery(kind.value, plan.delivery_id, ttl=self.delivery_ttl)
             self._count(kind.value, event, "ignored")
             return {"status": "ignored", "deliveryId": plan.delivery_id, "reason": ignored.reason, "runs": []}
         items = []
@@ -117,7 +119,7 @@ class WebhookService:
                 unique=UniqueKey("hook|" + "|".join(match.match.coalesce_key(match.task)), "active", HOOK_RUN_TTL),
             ))
         outcomes = self.runner.submit(items, loaded)
-        self.store.record_delivery(kind.value, plan.delivery_id)
+        self.store.record_delivery(kind.value, plan.delivery_id, ttl=self.delivery_ttl)
         queued = [o for o in outcomes if o.status == "queued"]
         self._count(kind.value, event, "accepted" if queued else ("duplicate" if outcomes else "ignored"))
         if any(o.status == "existing" for o in outcomes):

@@ -251,3 +251,18 @@ def payload_json() -> Callable[[str], dict[str, Any]]:
         return data
 
     return load
+
+
+def test_a_base_that_moves_back_and_forth_rebuilds_its_dependant_each_time(
+        world: tuple[RedisStore, RunService, TaskService, Triggers, Clock]) -> None:
+    store, _, tasks, triggers, _ = world
+    cmd_task(tasks, "flip-task")
+    base, out = f"{REG}/flip:1", f"{REG}/flipped:1"
+    end(store, triggers, finished_build(store, triggers, "flip-task", []), [report(out, D[9], base, D[1])])
+    for n, digest in enumerate((D[2], D[1], D[2]), start=1):  # D1 -> D2 -> D1 -> D2 within the dedupe window
+        assert registry_push(triggers, base, digest, f"flip-{n}")["queued"] == 1, n
+        [run] = image_update_runs(store, "flip-task")[:1]
+        started = finished_build(store, triggers, "flip-task", [], {"imageUpdateTrigger": run.image_update_trigger})
+        end(store, triggers, started, [report(out, D[9], base, digest)])
+        assert registry_push(triggers, base, digest, f"flip-{n}-again")["queued"] == 0  # built on it: unchanged
+    assert len(image_update_runs(store, "flip-task")) == 3
