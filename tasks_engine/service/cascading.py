@@ -219,6 +219,25 @@ class CascadeEngine:
 
         return self._step(compute)
 
+    def forget_pending(self, task: str, run_id: str, cause: Cause) -> Decisions:
+        """The decided run of ``task`` will never start (canceled while queued, its task disabled): drop the
+        decision, as if the run had started and failed, so later updates decide a new run and deferrals
+        waiting for it are released. A run of the task that is really running keeps blocking."""
+
+        def compute(state: CascadeState, held: Held, index: DependencyIndex, now: datetime
+                    ) -> tuple[Decisions, Held]:
+            if task not in state.pending:
+                return Decisions(state), held
+            really_running = state.running.get(task)
+            total = finish_run(run_started(state, task, now), index, task=task, run_id=run_id, cause=cause,
+                               pushed={}, now=now, policy=self.policy)
+            if really_running is not None:
+                running = {**total.state.running, task: really_running}
+                total = replace(total, state=replace(total.state, running=running))
+            return total, held
+
+        return self._step(compute)
+
     def _release(self, image: str, held: Held, index: DependencyIndex, total: Decisions, now: datetime, *,
                  own: str | None = None) -> tuple[Decisions, Held]:
         if any(p in total.state.running for p in index.producers(image)):

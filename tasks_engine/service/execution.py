@@ -101,6 +101,8 @@ class RunHooks(Protocol):
     def finished(self, record: RunRecord, status: RunStatus, *, dependencies: Sequence[Mapping[str, Any]] = (),
                  output_images: Sequence[Mapping[str, Any]] = ()) -> None: ...
 
+    def ended_unstarted(self, record: RunRecord) -> None: ...
+
 
 @dataclass
 class WorkerContext:
@@ -301,6 +303,10 @@ def run_one(store: RedisStore, run_id: str, ctx: WorkerContext) -> RunStatus | N
     """The whole worker-side life of one delivery: claim (or skip a duplicate), execute, record."""
     claim = store.claim(run_id, worker=ctx.worker_id, lease_ttl=ctx.settings.lease_ttl)
     if claim is None:
-        _LOG.info("run %s: not queued any more (already taken, finished or canceled); skipping", run_id)
+        _LOG.info("run %s: not queued any more (already taken, finished, canceled or waiting); skipping", run_id)
+        if ctx.hooks is not None:
+            record = store.get_run(run_id)
+            if record is not None and record.status is RunStatus.CANCELED and record.start_time is None:
+                ctx.hooks.ended_unstarted(record)  # its task was disabled while it was queued
         return None
     return execute_claimed(store, claim, ctx)

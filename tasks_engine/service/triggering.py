@@ -88,6 +88,17 @@ class Triggers:
             _LOG.exception("run %s: the cascade could not record its end", record.run_id)
 
 
+    def ended_unstarted(self, record: RunRecord) -> None:
+        """An image-update run canceled before it started (a cancel, or its task was disabled): the cascade's
+        decision it was must not keep folding later updates into a run that will never happen."""
+        if not record.task or record.trigger is not Trigger.IMAGE_UPDATE:
+            return
+        try:
+            self.cascade.forget_pending(record.task, record.run_id,
+                                        cause_of(record.image_update_trigger, record.run_id))
+        except Exception:
+            _LOG.exception("run %s: the cascade could not forget its decision", record.run_id)
+
     def _report_cycles(self, node: TaskNode, run_id: str) -> None:
         """A build that closes a cycle in the index (A's output is B's base and B's is A's, or a task built
         on its own output) is reported when it is recorded, before any update walks it; at run time the
@@ -130,4 +141,6 @@ def build_triggers(store: RedisStore, runs: RunService, settings: ServiceSetting
     poller = Poller(store, index, cascade, [PolledRegistry.parse(r) for r in settings.poll_registries],
                     policy=PollPolicy(interval=settings.poll_interval), egress=engine.egress,
                     credentials=engine.registries)
-    return Triggers(store, index, runner, cascade, webhooks, timers, poller)
+    triggers = Triggers(store, index, runner, cascade, webhooks, timers, poller)
+    runs.ended_unstarted.append(triggers.ended_unstarted)
+    return triggers

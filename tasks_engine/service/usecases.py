@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -153,6 +153,8 @@ class RunService:
         self.dispatcher = dispatcher
         self.settings = settings
         self.engine = engine or EngineConfig()
+        # Told of a queued run canceled before it started (the cascade forgets the decision it was).
+        self.ended_unstarted: list[Callable[[RunRecord], None]] = []
 
     # -- submit -----------------------------------------------------------------------------------------------
 
@@ -262,5 +264,9 @@ class RunService:
         """Idempotent: a queued run is canceled at once, a running one is stopped by its worker (within about
         a second), a finished one is left as it is."""
         self.get(run_id)
-        self.store.request_cancel(run_id)
-        return self.get(run_id)
+        outcome = self.store.request_cancel(run_id)
+        record = self.get(run_id)
+        if outcome == "Canceled":  # it ended without ever starting: whoever waits for its start must not
+            for hook in self.ended_unstarted:
+                hook(record)
+        return record

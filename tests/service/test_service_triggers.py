@@ -266,3 +266,17 @@ def test_a_base_that_moves_back_and_forth_rebuilds_its_dependant_each_time(
         end(store, triggers, started, [report(out, D[9], base, digest)])
         assert registry_push(triggers, base, digest, f"flip-{n}-again")["queued"] == 0  # built on it: unchanged
     assert len(image_update_runs(store, "flip-task")) == 3
+
+
+def test_an_image_update_run_canceled_while_queued_does_not_swallow_later_updates(
+        world: tuple[RedisStore, RunService, TaskService, Triggers, Clock]) -> None:
+    store, runs, tasks, triggers, _ = world
+    cmd_task(tasks, "cancel-task")
+    base = f"{REG}/cbase:1"
+    end(store, triggers, finished_build(store, triggers, "cancel-task", []), [report(f"{REG}/c:1", D[9], base, D[1])])
+    assert registry_push(triggers, base, D[2], "c-1")["queued"] == 1
+    [run] = image_update_runs(store, "cancel-task")
+    assert runs.cancel(run.run_id).status is RunStatus.CANCELED
+    # without forgetting the canceled decision, this update would fold into a run that never starts
+    assert registry_push(triggers, base, D[3], "c-2")["queued"] == 1
+    assert len(image_update_runs(store, "cancel-task")) == 2
