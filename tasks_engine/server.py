@@ -58,11 +58,13 @@ def build_deps(settings: Settings) -> ApiDeps:
     runs = RunService(store, dispatcher, service, settings.engine)
     blobs = FolderBlobStore(service.blob_path)
     interval = min(300.0, max(5.0, service.upload_ttl / 4))
-    return ApiDeps(settings=service, store=store, runs=runs, tasks=TaskService(store, runs),
+    triggers = build_triggers(store, runs, service, settings.engine)
+    tasks = TaskService(store, runs, deleted_hooks=[triggers.cascade.forget_task])
+    return ApiDeps(settings=service, store=store, runs=runs, tasks=tasks,
                    access=AccessService(store), blobs=blobs, server_keys=keys,
                    open_async=lambda: connect_async(service.redis_url),
                    background=[blob_sweeper(blobs, ttl=service.upload_ttl, interval=interval)],
-                   triggers=build_triggers(store, runs, service, settings.engine))
+                   triggers=triggers)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

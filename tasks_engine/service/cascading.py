@@ -238,6 +238,21 @@ class CascadeEngine:
 
         return self._step(compute)
 
+    def forget_task(self, task: str) -> Decisions:
+        """A deleted task: its decisions, deferral and dedupe memory go (a new task of that name starts
+        clean), and deferrals that waited for it are released."""
+
+        def compute(state: CascadeState, held: Held, index: DependencyIndex, now: datetime
+                    ) -> tuple[Decisions, Held]:
+            cleared = replace(state, pending={t: p for t, p in state.pending.items() if t != task},
+                              deferred={t: d for t, d in state.deferred.items() if t != task},
+                              seen={k: v for k, v in state.seen.items() if k[0] != task})
+            total = finish_run(run_started(cleared, task, now), index, task=task, run_id=f"deleted:{task}",
+                               cause=Cause(f"deleted:{task}"), pushed={}, now=now, policy=self.policy)
+            return total, held
+
+        return self._step(compute)
+
     def _release(self, image: str, held: Held, index: DependencyIndex, total: Decisions, now: datetime, *,
                  own: str | None = None) -> tuple[Decisions, Held]:
         if any(p in total.state.running for p in index.producers(image)):

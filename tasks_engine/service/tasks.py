@@ -131,10 +131,15 @@ class TaskService:
     store: RedisStore
     runs: RunService
     now: Callable[[], str] = field(default=_now_iso)
+    deleted_hooks: builtins.list[Callable[[str], object]] = field(default_factory=builtins.list)
+    """Told of a deleted task's name (the cascade forgets its decisions)."""
 
     def on_saved(self, record: TaskRecord | None, previous: TaskRecord | None) -> None:
         """Keep the trigger indexes in step with the task (``record`` None: it was deleted)."""
         index_task(self.store, record, previous)
+        if record is None and previous is not None:
+            for hook in self.deleted_hooks:
+                hook(previous.name)
 
     # -- create, read, update, delete -------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ recover a cascade that missed an event.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -118,14 +118,17 @@ def _key(out: Mapping[str, Any]) -> str | None:
         return None
 
 
-def submitter(runner: TriggerRunner) -> Any:
-    """Decided cascade runs → ``Image Update`` runs (the outbox entry is consumed by the create script)."""
+def submitter(runner: TriggerRunner, cascade: Callable[[], CascadeEngine]) -> Any:
+    """Decided cascade runs → ``Image Update`` runs (the outbox entry is consumed by the create script). A
+    decision whose task was disabled or deleted meanwhile creates nothing, and the cascade forgets it."""
 
     def submit(decided: Sequence[Decided]) -> None:
         items = [TriggeredRun(task=d.request.task, trigger=Trigger.IMAGE_UPDATE,
                               info={"imageUpdateTrigger": d.request.image_update_trigger(d.decided_at)},
                               outbox=d.field) for d in decided]
-        runner.submit(items)
+        for outcome, d in zip(runner.submit(items), decided, strict=True):
+            if outcome.status in ("disabled", "missing"):
+                cascade().forget_pending(d.request.task, d.field, d.request.cause)
 
     return submit
 
@@ -134,7 +137,9 @@ def build_triggers(store: RedisStore, runs: RunService, settings: ServiceSetting
                    engine: EngineConfig) -> Triggers:
     index = IndexReader(store)
     runner = TriggerRunner(store, runs)
-    cascade = CascadeEngine(store, index, policy_from(settings), submitter(runner))
+    engines: list[CascadeEngine] = []
+    cascade = CascadeEngine(store, index, policy_from(settings), submitter(runner, lambda: engines[0]))
+    engines.append(cascade)
     webhooks = WebhookService(store, runner, cascade, registry_token=settings.read_registry_webhook_token(),
                               registry_name=settings.registry_name, delivery_ttl=settings.webhook_delivery_ttl)
     timers = TimerService(store, runner, grace=timedelta(seconds=settings.timer_grace))

@@ -280,3 +280,18 @@ def test_an_image_update_run_canceled_while_queued_does_not_swallow_later_update
     # without forgetting the canceled decision, this update would fold into a run that never starts
     assert registry_push(triggers, base, D[3], "c-2")["queued"] == 1
     assert len(image_update_runs(store, "cancel-task")) == 2
+
+
+def test_a_deleted_task_recreated_under_its_name_starts_with_a_clean_cascade(
+        world: tuple[RedisStore, RunService, TaskService, Triggers, Clock]) -> None:
+    store, runs, _, triggers, _ = world
+    tasks = TaskService(store, runs, deleted_hooks=[triggers.cascade.forget_task])
+    cmd_task(tasks, "again-task")
+    base = f"{REG}/again:1"
+    end(store, triggers, finished_build(store, triggers, "again-task", []), [report(f"{REG}/a:1", D[9], base, D[1])])
+    assert registry_push(triggers, base, D[2], "a-1")["queued"] == 1  # decided, queued, never started
+    tasks.delete("again-task")
+    assert triggers.store.cascade_state()[1]["pending"] == {}
+    cmd_task(tasks, "again-task")
+    end(store, triggers, finished_build(store, triggers, "again-task", []), [report(f"{REG}/a:1", D[9], base, D[1])])
+    assert registry_push(triggers, base, D[2], "a-2")["queued"] == 1  # not folded into the dead decision
