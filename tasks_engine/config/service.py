@@ -141,7 +141,7 @@ def _parse_http_url(value: object) -> str:
 def _parse_listen(value: object) -> str:
     text = _parse_str(value)
     host, sep, port = text.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if not sep or not host or not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
         raise ValueError(f"expected HOST:PORT, got {text!r}")
     return text
 

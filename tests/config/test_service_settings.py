@@ -41,6 +41,7 @@ def test_file_then_environment(tmp_path: Path) -> None:
     ("service: {leaseTtl: soon}\n", {}, "service.leaseTtl: expected a duration"),
     ("service: {redisUrl: http://x}\n", {}, "service.redisUrl: expected a redis://"),
     ("service: {apiListen: 8080}\n", {}, "expected HOST:PORT"),
+    ("", {"TASKS_ENGINE_API_LISTEN": "127.0.0.1:\u00b3"}, "expected HOST:PORT"),
     ("service: {leaseTtl: 10s, leaseRenew: 20s}\n", {}, "must be shorter than"),
     ("", {"TASKS_ENGINE_MAX_ATTEMPTS": "x"}, "environment variable TASKS_ENGINE_MAX_ATTEMPTS"),
     ("", {"TASKS_ENGINE_RUN_ID_PREFIX": "../x"}, "is not a plain name"),

@@ -38,7 +38,7 @@ TRIGGERS = [t.value for t in Trigger]
 def _offset_of(last_event_id: str | None) -> int:
     if not last_event_id:
         return 0
-    if not last_event_id.isdigit() or len(last_event_id) > 18:
+    if not (last_event_id.isascii() and last_event_id.isdigit()) or len(last_event_id) > 18:
         raise field_error("Last-Event-ID", "expected the byte offset of a previous log event")
     return int(last_event_id)
 
