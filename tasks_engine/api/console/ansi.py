@@ -47,7 +47,8 @@ def _colour(codes: list[int], i: int) -> tuple[int | None, int]:
 
 
 def apply_sgr(style: Style, params: str) -> Style:
-    codes = [int(p) if p.isascii() and p.isdigit() else 0 for p in params.replace(":", ";").split(";")] if params else [0]
+    parts = params.replace(":", ";").split(";") if params else ["0"]
+    codes = [int(p) if p.isascii() and p.isdigit() else 0 for p in parts]
     i = 0
     while i < len(codes):
         code = codes[i]
