@@ -8,7 +8,7 @@ import pytest
 from store_support import new_run
 
 from tasks_engine.runtime.results import RunStatus
-from tasks_engine.store import Credential, LeaseState, RedisStore, RunSecrets, Trigger
+from tasks_engine.store import Credential, LeaseState, NewRun, RedisStore, RunRequest, RunSecrets, RunType, Trigger
 
 
 def test_run_ids_are_the_prefix_and_a_base36_counter(store: RedisStore) -> None:
@@ -17,6 +17,19 @@ def test_run_ids_are_the_prefix_and_a_base36_counter(store: RedisStore) -> None:
     assert ids[9:11] == ["caa", "cab"]
     assert ids[35:] == ["ca10", "ca11"]
     assert len(set(ids)) == 37
+
+
+
+def test_runs_are_created_after_redis_forgot_the_scripts(store: RedisStore) -> None:
+    """A restarted Redis has no scripts: a single create (no pipeline) and a batch both load them again."""
+    first = new_run(store)
+    store.client.script_flush()
+    second = new_run(store)
+    store.client.script_flush()
+    made = store.create_runs([NewRun(id_prefix="ca", queue="runs", run_type=RunType.QUICK_RUN,
+                                     request=RunRequest(kind="cmd", cmd="busybox true"))] * 2)
+    assert [first, second, *(m.run_id for m in made)] == ["ca1", "ca2", "ca3", "ca4"]
+    assert all(store.get_run(run_id) is not None for run_id in ("ca1", "ca2", "ca3", "ca4"))
 
 
 def test_a_new_run_is_queued_and_pending_in_its_queue(store: RedisStore) -> None:
