@@ -10,6 +10,7 @@ answers ``503`` until Redis is back.
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import sys
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from collections.abc import Sequence
 import anyio
 import anyio.to_thread
 
-from tasks_engine.api import ApiDeps, create_app, serve
+from tasks_engine.api import ApiDeps, ProcessApp, create_app, serve, serve_processes
 from tasks_engine.api.deps import Background
 from tasks_engine.config import Settings, load_settings
 from tasks_engine.errors import EngineError
@@ -67,21 +68,36 @@ def build_deps(settings: Settings) -> ApiDeps:
                    triggers=triggers)
 
 
+def _configure_logging() -> None:
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s")
+
+
+def process_app(config: str | None) -> ProcessApp:
+    """The app of one API process of several (``service.apiProcesses``), built in that process."""
+    _configure_logging()
+    deps = build_deps(load_settings(config))
+    return create_app(deps), deps.stopping
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tasks_engine.server", description="Serve the Tasks Engine API.")
     parser.add_argument("--config", help="configuration file (default: $TASKS_ENGINE_CONFIG, then the usual places)")
     args = parser.parse_args(argv)
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _configure_logging()
     try:
         settings = load_settings(args.config)
         deps = build_deps(settings)
     except EngineError as exc:
         print(f"tasks-engine server: {exc}", file=sys.stderr)
         return 2
-    _LOG.info("serving on http://%s (Redis %s, uploads in %s)", settings.service.api_listen,
-              mask_url(settings.service.redis_url), settings.service.blob_path)
-    serve(create_app(deps), host=settings.service.api_host, port=settings.service.api_port, stopping=deps.stopping)
+    _LOG.info("serving on http://%s (Redis %s, uploads in %s, %d process(es))", settings.service.api_listen,
+              mask_url(settings.service.redis_url), settings.service.blob_path, settings.service.api_processes)
+    service = settings.service
+    if service.api_processes > 1:  # the settings were checked here; each process builds its own app
+        return serve_processes(functools.partial(process_app, args.config), host=service.api_host,
+                               port=service.api_port, processes=service.api_processes)
+    serve(create_app(deps), host=service.api_host, port=service.api_port, stopping=deps.stopping)
     return 0
 
 

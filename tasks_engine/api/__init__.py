@@ -9,6 +9,6 @@ from __future__ import annotations
 
 from tasks_engine.api.app import create_app
 from tasks_engine.api.deps import ApiDeps, FollowTiming
-from tasks_engine.api.serve import serve
+from tasks_engine.api.serve import ProcessApp, serve, serve_processes
 
-__all__ = ["ApiDeps", "FollowTiming", "create_app", "serve"]
+__all__ = ["ApiDeps", "FollowTiming", "ProcessApp", "create_app", "serve", "serve_processes"]

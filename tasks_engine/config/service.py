@@ -166,6 +166,9 @@ KEYS: tuple[_Key, ...] = (
     _Key("keyPrefix", "key_prefix", _parse_name, "te",
          "Prefix of every Redis key the store writes; lets several installations share one Redis."),
     _Key("apiListen", "api_listen", _parse_listen, "127.0.0.1:8080", "Where the API listens (HOST:PORT)."),
+    _Key("apiProcesses", "api_processes", _parse_positive_int, 1,
+         "API processes serving apiListen together (one listening socket; a process that dies is replaced). "
+         "Each takes about one core at full load."),
     _Key("apiUrl", "api_url", _parse_http_url, "http://127.0.0.1:8080",
          "How workers reach the API (uploaded contexts are fetched from it)."),
     _Key("blobDir", "blob_dir", _parse_str, None, "Folder of uploaded contexts on the API host (default: "
@@ -241,6 +244,7 @@ class ServiceSettings:
     redis_url: str = "redis://127.0.0.1:6379/0"
     key_prefix: str = "te"
     api_listen: str = "127.0.0.1:8080"
+    api_processes: int = 1
     api_url: str = "http://127.0.0.1:8080"
     blob_dir: str | None = None
     max_upload_bytes: int = 512 << 20

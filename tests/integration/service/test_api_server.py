@@ -3,10 +3,13 @@ a follower attached, and expired uploads swept."""
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 import urllib.request
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -89,3 +92,48 @@ def test_uploads_unused_for_upload_ttl_are_swept(stack_factory: Callable[..., Se
         wait_until(lambda: not list(blobs.iterdir()), timeout=30, interval=0.5, what="the sweeper")
         late = api.post("/v1/runs", json={"kind": "build", "context": f"upload:{digest}", "build": {}})
         assert late.status_code == 422 and late.json()["error"]["fields"][0]["field"] == "context"
+
+
+def _api_children(process: Any) -> list[int]:
+    return [pid for pid in process.children() if "spawn_main" in _cmdline(pid)]  # not the resource tracker
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def test_api_processes_share_one_port_replace_a_killed_one_and_stop_together(stack: ServiceStack,
+                                                                            base_image: str) -> None:
+    process = stack.start_api(TASKS_ENGINE_API_PROCESSES="2")
+    def two(without: int = 0) -> list[int] | None:
+        found = _api_children(process)
+        return found if len(found) == 2 and without not in found else None
+
+    children = wait_until(two, timeout=30, what="two API processes")
+    with client(stack) as api:
+        # Every connection answered, whichever process accepted it: one new connection per request.
+        ids = [httpx.post(f"{stack.api_url}/v1/runs", headers=api.headers, timeout=30,
+                          json={"kind": "cmd", "cmd": f"{base_image} true", "agentPool": "idle"}).json()["runId"]
+               for _ in range(20)]
+        assert len(set(ids)) == 20
+        os.kill(children[0], signal.SIGKILL)
+        # The other process keeps serving while the supervisor starts a replacement.
+        assert api.get(f"/v1/runs/{ids[0]}").json()["status"] == "Queued"
+        replaced = wait_until(lambda: two(without=children[0]), timeout=30, what="a replacement API process")
+        wait_until(lambda: api.get("/readyz").status_code == 200, timeout=30, what="readiness")
+        run_id = api.post("/v1/runs", json={"kind": "cmd", "cmd": "busybox true", "agentPool": "idle"}).json()["runId"]
+        with api.stream("GET", f"/v1/runs/{run_id}/logs", params={"follow": 1}) as stream:
+            events = iter_events(stream)
+            assert next(events) == "retry:2000"
+            next(events)
+            asked = time.monotonic()
+            process.proc.send_signal(signal.SIGTERM)  # to the parent alone, as `docker stop` does
+            assert list(events) == [":the server is stopping: reconnect with Last-Event-ID"]
+            assert process.proc.wait(20) == -signal.SIGTERM
+    assert time.monotonic() - asked < 15
+    assert not [pid for pid in replaced if Path(f"/proc/{pid}").exists()]
+    log = process.text()
+    assert "Traceback" not in log and f"API process {children[0]} ended (exit -9)" in log
