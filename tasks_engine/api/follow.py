@@ -4,8 +4,10 @@ The log is a Redis stream whose entry ids are byte offsets (``store/logs.py``). 
 from its offset with the store's ``read_log`` (briefly in a worker thread), then blocks on ``XREAD`` with the
 asyncio client from the last entry it sent, so thousands of followers cost sockets, not threads. Between
 reads it checks the run's status (one ``HMGET``): a change is an ``event: status``; a finished run whose every
-byte was sent ends with ``event: eof``. ``id`` is the byte offset after each chunk, so a client that
-reconnects with ``Last-Event-ID`` gets exactly the bytes it missed.
+byte was sent ends with ``event: eof``. The ``XREAD`` also watches the run's status stream, which every
+transition writes, so an end or a start wakes the follower at once; ``poll`` is only the fallback. ``id`` is
+the byte offset after each chunk, so a client that reconnects with ``Last-Event-ID`` gets exactly the bytes it
+missed.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class LogFollower:
     timing: FollowTiming = field(default_factory=FollowTiming)
     stopping: threading.Event = field(default_factory=threading.Event)
     _last_id: str = "0-0"
+    _events_id: str = "0-0"  # the first read returns the latest status change at once: one extra turn
     _status: str = ""
     _idle_since: float = 0.0
 
@@ -70,7 +73,7 @@ class LogFollower:
         yield await self._status_event(state[0])
         async for caught_up in self._catch_up():
             yield caught_up
-        log_key = self.store.keys.log(self.run_id)
+        log_key, events_key = self.store.keys.log(self.run_id), self.store.keys.run_events(self.run_id)
         while True:
             if self.stopping.is_set():
                 yield sse.comment("the server is stopping: reconnect with Last-Event-ID")
@@ -89,8 +92,9 @@ class LogFollower:
             # Bytes we have not sent yet are read at once; otherwise wait for the next append (or the poll).
             block = None if self.offset < size else max(1, int(self.timing.poll * 1000))
             with redis_errors():
-                entries = await self.client.xread({log_key: self._last_id}, count=LIVE_COUNT, block=block)
-            chunk = self._consume(entries)
+                entries = await self.client.xread({log_key: self._last_id, events_key: self._events_id},
+                                                  count=LIVE_COUNT, block=block)
+            chunk = self._consume(self._log_entries(entries, events_key))
             if chunk is None:  # the stream does not continue where we are: read by offset instead
                 async for piece in self._catch_up():
                     yield piece
@@ -123,6 +127,18 @@ class LogFollower:
             yield self._log_event(piece.data)
             if self.offset >= piece.size:
                 return
+
+    def _log_entries(self, entries: Any, events_key: str) -> list[Any]:
+        """The log's entries of an ``XREAD`` over both streams; a status change only moves our place in its
+        stream (the loop reads the status itself)."""
+        out = []
+        for key, items in entries or ():
+            if _text(key) == events_key:
+                if items:
+                    self._events_id = _text(items[-1][0])
+            else:
+                out.append((key, items))
+        return out
 
     def _consume(self, entries: Any) -> bytes | None:
         """The ``log`` event for new stream entries: ``b""`` when there are none, None when the first new

@@ -48,6 +48,11 @@ class Keys:
     def log(self, run_id: str) -> str:
         return f"{self.prefix}:log:{run_id}"
 
+    def run_events(self, run_id: str) -> str:
+        """A stream of the run's last status change (one entry): log followers block on it beside the log, so a
+        run's end (which writes no log) wakes them at once instead of at their next poll."""
+        return f"{self.prefix}:runev:{run_id}"
+
     @property
     def runs(self) -> str:
         return f"{self.prefix}:runs"

@@ -24,6 +24,10 @@ local function set_status(id, key, old, new)
   if old and old ~= '' then redis.call('ZREM', P .. ':runs:status:' .. old, id) end
   redis.call('ZADD', P .. ':runs:status:' .. new, seq, id)
   redis.call('HSET', key, 'status', new)
+  -- Wakes the run's log followers (keys.run_events); a day is longer than any follower waits between polls.
+  local ev = P .. ':runev:' .. id
+  redis.call('XADD', ev, 'MAXLEN', '1', '*', 's', new)
+  redis.call('PEXPIRE', ev, 86400000)
 end
 local BUCKETS = {5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400, 28800}
 local function observe(hash, labels, value)

@@ -13,6 +13,7 @@ from harness import ServiceStack
 
 from tasks_engine.api import FollowTiming, sse
 from tasks_engine.api.follow import LogFollower
+from tasks_engine.runtime.results import RunStatus
 from tasks_engine.store import RunRequest, RunType, connect_async
 
 pytestmark = pytest.mark.integration
@@ -100,3 +101,34 @@ def test_the_follower_pings_reports_status_changes_and_ends_with_eof(stack: Serv
     assert b"canceled before an agent started it" in sse.log_bytes(events[2].data)
     assert json.loads(events[3].data)["status"] == "Canceled"
     assert json.loads(events[3].data)["logBytes"] == store.log_size(run_id)
+
+
+def test_a_start_and_an_end_that_write_no_log_wake_the_follower_at_once(stack: ServiceStack) -> None:
+    """Every status transition also writes the run's status stream, which the follower's XREAD watches beside
+    the log: with a 60 s poll, a claim and a finish (neither writes a log byte) still reach it within seconds."""
+    store = stack.store()
+    run_service = stack.run_service()
+    run_id = store.create_run(id_prefix="t", queue="runs", run_type=RunType.QUICK_RUN,
+                              request=RunRequest(kind="cmd", cmd="busybox true")).run_id
+    names: list[str] = []
+
+    async def follow() -> None:
+        redis = connect_async(stack.redis.url)
+        follower = LogFollower(store, run_service, redis, run_id, 0, FollowTiming(ping=60, poll=60))
+        try:
+            with anyio.fail_after(20):
+                async for chunk in follower.events():
+                    for event in sse.parse(chunk.decode()):
+                        if not isinstance(event, sse.Event):
+                            continue
+                        names.append(f"{event.name}:{json.loads(event.data).get('status')}")
+                        if names == ["status:Queued"]:
+                            claim = await anyio.to_thread.run_sync(
+                                lambda: store.claim(run_id, worker="w@test", lease_ttl=60))
+                        elif names[-1] == "status:Started":
+                            await anyio.to_thread.run_sync(store.finish, claim, RunStatus.SUCCEEDED)
+        finally:
+            await redis.aclose()
+
+    anyio.run(follow)
+    assert names == ["status:Queued", "status:Started", "status:Succeeded", "eof:Succeeded"]
