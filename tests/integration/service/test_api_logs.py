@@ -4,6 +4,7 @@ follower's own loop (pings, status events, eof) on the stack's real Redis."""
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -67,28 +68,42 @@ def test_a_dropped_follow_resumes_with_exactly_the_missing_bytes(stack: ServiceS
         assert api.get("/v1/runs/nosuch/logs", params={"follow": 1}).status_code == 404
 
 
-def test_the_follower_pings_reports_status_changes_and_ends_with_eof(stack: ServiceStack) -> None:
-    """The follower's loop on the stack's Redis, with short timings: a queued run (no worker) is followed
-    through pings and a status event to its cancel, then ``eof``."""
-    store = stack.store()
-    run_service = stack.run_service()
-    run_id = store.create_run(id_prefix="t", queue="runs", run_type=RunType.QUICK_RUN,
-                              request=RunRequest(kind="cmd", cmd="busybox true")).run_id
-    seen: list[bytes] = []
+def _queued_run(store: Any) -> str:
+    return str(store.create_run(id_prefix="t", queue="runs", run_type=RunType.QUICK_RUN,
+                                request=RunRequest(kind="cmd", cmd="busybox true")).run_id)
+
+
+def _follow(stack: ServiceStack, run_id: str, timing: FollowTiming,
+            on_chunk: Callable[[bytes], Awaitable[None]]) -> None:
+    """Runs the follower's loop on the stack's Redis to its end (20 s at most), each chunk to ``on_chunk``."""
+    store, run_service = stack.store(), stack.run_service()
 
     async def follow() -> None:
         redis = connect_async(stack.redis.url)
-        follower = LogFollower(store, run_service, redis, run_id, 0, FollowTiming(ping=0.3, poll=0.1))
+        follower = LogFollower(store, run_service, redis, run_id, 0, timing)
         try:
             with anyio.fail_after(20):
                 async for chunk in follower.events():
-                    seen.append(chunk)
-                    if chunk == sse.comment("ping") and seen.count(chunk) == 2:
-                        await anyio.to_thread.run_sync(store.request_cancel, run_id)
+                    await on_chunk(chunk)
         finally:
             await redis.aclose()
 
     anyio.run(follow)
+
+
+def test_the_follower_pings_reports_status_changes_and_ends_with_eof(stack: ServiceStack) -> None:
+    """The follower's loop on the stack's Redis, with short timings: a queued run (no worker) is followed
+    through pings and a status event to its cancel, then ``eof``."""
+    store = stack.store()
+    run_id = _queued_run(store)
+    seen: list[bytes] = []
+
+    async def on_chunk(chunk: bytes) -> None:
+        seen.append(chunk)
+        if chunk == sse.comment("ping") and seen.count(chunk) == 2:
+            await anyio.to_thread.run_sync(store.request_cancel, run_id)
+
+    _follow(stack, run_id, FollowTiming(ping=0.3, poll=0.1), on_chunk)
     items = list(sse.parse(b"".join(seen).decode()))
     events = [e for e in items if isinstance(e, sse.Event)]
     queued = json.loads(events[0].data)
@@ -107,28 +122,20 @@ def test_a_start_and_an_end_that_write_no_log_wake_the_follower_at_once(stack: S
     """Every status transition also writes the run's status stream, which the follower's XREAD watches beside
     the log: with a 60 s poll, a claim and a finish (neither writes a log byte) still reach it within seconds."""
     store = stack.store()
-    run_service = stack.run_service()
-    run_id = store.create_run(id_prefix="t", queue="runs", run_type=RunType.QUICK_RUN,
-                              request=RunRequest(kind="cmd", cmd="busybox true")).run_id
+    run_id = _queued_run(store)
     names: list[str] = []
+    claims: list[Any] = []
 
-    async def follow() -> None:
-        redis = connect_async(stack.redis.url)
-        follower = LogFollower(store, run_service, redis, run_id, 0, FollowTiming(ping=60, poll=60))
-        try:
-            with anyio.fail_after(20):
-                async for chunk in follower.events():
-                    for event in sse.parse(chunk.decode()):
-                        if not isinstance(event, sse.Event):
-                            continue
-                        names.append(f"{event.name}:{json.loads(event.data).get('status')}")
-                        if names == ["status:Queued"]:
-                            claim = await anyio.to_thread.run_sync(
-                                lambda: store.claim(run_id, worker="w@test", lease_ttl=60))
-                        elif names[-1] == "status:Started":
-                            await anyio.to_thread.run_sync(store.finish, claim, RunStatus.SUCCEEDED)
-        finally:
-            await redis.aclose()
+    async def on_chunk(chunk: bytes) -> None:
+        for event in sse.parse(chunk.decode()):
+            if not isinstance(event, sse.Event):
+                continue
+            names.append(f"{event.name}:{json.loads(event.data).get('status')}")
+            if names == ["status:Queued"]:
+                claims.append(await anyio.to_thread.run_sync(
+                    lambda: store.claim(run_id, worker="w@test", lease_ttl=60)))
+            elif names[-1] == "status:Started":
+                await anyio.to_thread.run_sync(store.finish, claims[0], RunStatus.SUCCEEDED)
 
-    anyio.run(follow)
+    _follow(stack, run_id, FollowTiming(ping=60, poll=60), on_chunk)
     assert names == ["status:Queued", "status:Started", "status:Succeeded", "eof:Succeeded"]
