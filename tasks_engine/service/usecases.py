@@ -27,6 +27,7 @@ from tasks_engine.service.runner import RunJob, compile_inputs_for, run_info_for
 from tasks_engine.store import (
     Created,
     NewRun,
+    Parked,
     Platform,
     RedisStore,
     RunPage,
@@ -131,10 +132,19 @@ class QueueInfo:
     position: int | None
     length: int
     workers: list[WorkerInfo]
+    parked: Parked | None = None
 
     def to_dict(self) -> dict[str, Any]:
         listening = [w for w in self.workers if self.queue in w.queues]
-        if not listening:
+        parked = self.parked
+        extra: dict[str, Any] = {}
+        if parked is not None:
+            ahead = f"; {parked.position} run(s) of the task ahead of this one" if parked.position else ""
+            reason = (f"task {parked.task!r} is at its --max-concurrent-runs cap ({parked.running} of "
+                      f"{parked.cap} running){ahead}: it starts when one of them ends")
+            extra["parked"] = {"task": parked.task, "position": parked.position + 1, "parked": parked.parked,
+                               "running": parked.running, "maxConcurrentRuns": parked.cap}
+        elif not listening:
             reason = (f"no worker listens on queue {self.queue!r}: start one with "
                       f"`celery -A workers.app worker -Q {self.queue}`")
         elif self.position:
@@ -143,7 +153,7 @@ class QueueInfo:
             reason = f"next on queue {self.queue!r}; waiting for a free worker slot"
         return {"queue": self.queue, "position": None if self.position is None else self.position + 1,
                 "length": self.length, "workersListening": len(listening),
-                "workers": [w.worker_id for w in listening], "reason": reason}
+                "workers": [w.worker_id for w in listening], "reason": reason, **extra}
 
 
 class RunService:
@@ -248,7 +258,8 @@ class RunService:
         if record.status is not RunStatus.QUEUED:
             return None
         position, length = self.store.queue_position(record.queue, record.run_id)
-        return QueueInfo(record.queue, position, length, self.store.workers())
+        return QueueInfo(record.queue, position, length, self.store.workers(),
+                         self.store.parked(record.run_id, record.task))
 
     def describe(self, record: RunRecord) -> dict[str, Any]:
         """The run as the API returns it: ACR's fields, plus why it waits when it is queued."""

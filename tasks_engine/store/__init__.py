@@ -32,7 +32,7 @@ from tasks_engine.store.records import (
     Trigger,
     WorkerInfo,
 )
-from tasks_engine.store.runs import Created, NewRun, RunPage, RunsMixin, UniqueKey
+from tasks_engine.store.runs import Created, NewRun, Parked, RunPage, RunsMixin, UniqueKey
 from tasks_engine.store.triggers import TriggersMixin
 
 
@@ -69,6 +69,7 @@ __all__ = [
     "LogRangeError",
     "LogSlice",
     "NewRun",
+    "Parked",
     "Platform",
     "RedisStore",
     "Role",

@@ -66,6 +66,18 @@ class NewRun:
 
 
 @dataclass(frozen=True)
+class Parked:
+    """A queued run its worker parked because its task was at its ``--max-concurrent-runs`` cap: it holds no
+    broker message and waits to be woken when one of the task's runs ends."""
+
+    task: str
+    position: int  # 0-based among the task's parked runs (the oldest is woken first)
+    parked: int
+    running: int
+    cap: int
+
+
+@dataclass(frozen=True)
 class Created:
     """``run_id`` (and ``record``, unless the create was brief) when the run was created; else ``existing``
     names the run that holds its unique key (``""`` when its outbox entry had been consumed already)."""
@@ -270,6 +282,22 @@ class RunsMixin(StoreBase):
             pipe.zcard(self.keys.pending(queue))
             rank, size = pipe.execute()
         return (None if rank is None else int(rank)), int(size)
+
+    def parked(self, run_id: str, task: str) -> Parked | None:
+        """Where a run parked at its task's ``maxConcurrentRuns`` cap stands; None when it is not parked."""
+        if not task:
+            return None
+        with redis_errors():
+            pipe = self.client.pipeline(transaction=False)
+            pipe.zrank(self.keys.waiting(task), run_id)
+            pipe.zcard(self.keys.waiting(task))
+            pipe.scard(self.keys.active(task))
+            pipe.hget(self.keys.task(task), "maxConcurrentRuns")
+            rank, parked, running, cap = pipe.execute()
+        if rank is None:
+            return None
+        return Parked(task=task, position=int(rank), parked=int(parked), running=int(running),
+                      cap=int(text(cap) or 0))
 
     def pending_runs(self, queue: str, *, limit: int = 1000) -> list[str]:
         with redis_errors():

@@ -295,3 +295,19 @@ def test_a_deleted_task_recreated_under_its_name_starts_with_a_clean_cascade(
     cmd_task(tasks, "again-task")
     end(store, triggers, finished_build(store, triggers, "again-task", []), [report(f"{REG}/a:1", D[9], base, D[1])])
     assert registry_push(triggers, base, D[2], "a-2")["queued"] == 1  # not folded into the dead decision
+
+
+def test_a_run_parked_at_its_tasks_cap_says_so_in_its_queue_info(world: Any) -> None:
+    """``task show-run`` of a run waiting for a ``--max-concurrent-runs`` slot names the cap, not the queue."""
+    store, runs, tasks, _triggers, _clock = world
+    cmd_task(tasks, "capped", max_concurrent_runs=1)
+    first, second, third = (tasks.run("capped").run_id for _ in range(3))
+    assert store.claim(first, worker="w", lease_ttl=30) is not None
+    for parked in (second, third):
+        assert store.claim(parked, worker="w", lease_ttl=30) is None
+    info = runs.describe(runs.get(third))["queueInfo"]
+    assert info["parked"] == {"task": "capped", "position": 2, "parked": 2, "running": 1, "maxConcurrentRuns": 1}
+    assert info["reason"] == ("task 'capped' is at its --max-concurrent-runs cap (1 of 1 running); 1 run(s) of the "
+                              "task ahead of this one: it starts when one of them ends")
+    assert "parked" not in runs.describe(runs.get(first))  # Started: no queue info at all
+    assert runs.describe(runs.get(second))["queueInfo"]["parked"]["position"] == 1
