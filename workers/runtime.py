@@ -13,6 +13,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO
 
 from celery import Celery
@@ -64,10 +65,28 @@ def current(app: Celery) -> Runtime:
     with _LOCK:
         if _CURRENT is None or _CURRENT.pid != os.getpid():
             settings = load_settings(os.environ.get("TASKS_ENGINE_CONFIG") or None)
+            if not settings.service.host_docker_logins:
+                isolate_docker_logins(settings.service.service_dir / "docker-config")
             store = open_store(settings.service)
             _CURRENT = Runtime(pid=os.getpid(), settings=settings, store=store, dispatcher=CeleryDispatcher(app),
                                server_key=settings.service.read_encryption_keys()[0])
         return _CURRENT
+
+
+def isolate_docker_logins(folder: Path) -> None:
+    """Point this worker process's Docker SDK at an empty client config, so no run pushes or pulls with the
+    host user's ``docker login``.
+
+    Why here and process-wide: the SDK reads ``~/.docker/config.json`` (or ``$DOCKER_CONFIG``) at every client
+    it makes, falls back to it on a push or pull without credentials, and sends all of it with every classic
+    build; it takes no path of its own. A run's own logins come from the engine's ``registries`` and its task's
+    credentials (the BuildKit route writes them to a private config per run). Pull-request runs get none.
+    """
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    config = folder / "config.json"
+    if not config.exists():
+        config.write_text("{}\n", encoding="utf-8")
+    os.environ["DOCKER_CONFIG"] = str(folder)
 
 
 def process_worker_id(nodename: str | None) -> str:

@@ -203,6 +203,10 @@ KEYS: tuple[_Key, ...] = (
          "Deliveries of one run at most (2 = one redelivery after a lost worker)."),
     _Key("redeliverStarted", "redeliver_started", _parse_bool, True,
          "Redeliver a run whose lost worker had already started steps (false: finish it as Error)."),
+    _Key("hostDockerLogins", "host_docker_logins", _parse_bool, False,
+         "Let runs on workers push and pull with the Docker logins of the worker's user (~/.docker/config.json "
+         "or DOCKER_CONFIG). Off: only the engine's registries and the task's credentials (none for pull-request "
+         "runs), whatever `docker login` was done on the worker's host."),
     _Key("maxRequestBytes", "max_request_bytes", parse_size, 4 << 20,
          "Largest JSON request body (task files, values) the API accepts."),
     _Key("adminTokenFile", "admin_token_file", _parse_str, None,
@@ -264,6 +268,7 @@ class ServiceSettings:
     requeue_after: float = 30.0
     max_attempts: int = 2
     redeliver_started: bool = True
+    host_docker_logins: bool = False
     max_request_bytes: int = 4 << 20
     admin_token_file: str | None = None
     registry_webhook_token: str | None = None
