@@ -90,7 +90,19 @@ def job_from_record(record: RunRecord, secrets: RunSecrets) -> RunJob:
         timeout=request.timeout,
         max_parallel=request.max_parallel,
         untrusted=request.untrusted,
+        refresh_images=updated_bases(record),
     )
+
+
+def updated_bases(record: RunRecord) -> tuple[str, ...]:
+    """``registry/repository:tag`` of each image whose update started this run (its ``imageUpdateTrigger``)."""
+    images = (record.image_update_trigger or {}).get("images") or ()
+    out = []
+    for image in images:
+        if isinstance(image, dict) and image.get("repository") and image.get("tag"):
+            registry = f"{image['registry']}/" if image.get("registry") else ""
+            out.append(f"{registry}{image['repository']}:{image['tag']}")
+    return tuple(out)
 
 
 class RunHooks(Protocol):

@@ -102,6 +102,9 @@ class RunJob:
     strict: bool = False
     untrusted: bool = False
     """A pull-request run: the engine's ``registries`` credentials are not given to it either."""
+    refresh_images: tuple[str, ...] = ()
+    """Base images an image-update run pulls before its steps: the classic builder builds on the host's copy
+    of a tag, which on a worker that never pulled the update is the old one."""
 
     def __post_init__(self) -> None:
         chosen = [n for n in ("task_file", "task_text", "cmd", "build") if getattr(self, n) is not None]
@@ -273,6 +276,7 @@ class PreparedRun:
             credentials=self.credentials,
             source_commit=self.job.commit or self.context.commit,
             labels=labels,
+            refresh_images=self.job.refresh_images,
         )
         result = execute_plan(
             self.compiled.plan,

@@ -38,6 +38,7 @@ from tasks_engine.backends.docker.errors import (
 )
 from tasks_engine.backends.docker.names import BUILTIN_NETWORKS, docker_name, network_name, run_filter
 from tasks_engine.backends.docker.options import BackendOptions
+from tasks_engine.backends.docker.pull import pull_once
 from tasks_engine.backends.docker.push import run_push
 from tasks_engine.backends.docker.secrets import write_secret_volumes
 from tasks_engine.backends.docker.workspace import RunPaths, prepare_home
@@ -62,11 +63,14 @@ class DockerBackend:
         clock: Callable[[], float] = time.time,
         source_commit: str | None = None,
         labels: Mapping[str, str] | None = None,
+        refresh_images: Sequence[str] = (),
     ) -> None:
         """``source_commit`` is the commit of the context the caller checked out; when given, the dependency
         report uses it instead of running git on the host inside a workspace the steps can write to. ``labels`` are
-        added to every container, network and volume of the run."""
+        added to every container, network and volume of the run. ``refresh_images`` are pulled at setup
+        (an image-update run's updated bases); one that cannot be pulled is a warning, not a failure."""
         self._labels = dict(labels or {})
+        self._refresh = list(refresh_images)
         self._source_commit = source_commit
         if client_factory is None:
             host = options.docker_host
@@ -105,6 +109,11 @@ class DockerBackend:
         ctx.volumes.update(write_secret_volumes(plan.volumes, paths))
         for name in ctx.volumes:
             say(f"Volume source {name} successfully created")
+        for ref in self._refresh:
+            say(f"Pulling the updated base image {ref} (image update trigger)")
+            failure = pull_once(ctx, ref, log=lambda text: None, stop=threading.Event())
+            if failure:
+                say(f"Warning: {failure}; the build uses this host's copy of {ref}")
         _LOG.info("run %s: set up %d network(s), %d volume(s)", plan.run_id, len(ctx.networks), len(ctx.volumes))
 
     def run_attempt(self, step: StepSpec, *, attempt: int, log: LogWriter, stop: threading.Event) -> AttemptResult:

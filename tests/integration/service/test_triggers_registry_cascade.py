@@ -122,6 +122,26 @@ def test_a_base_update_rebuilds_base_then_app_in_order_and_an_identical_push_not
     assert len(image_runs(cascade.stack, "cas-mid")) == 1 and len(image_runs(cascade.stack, "cas-app")) == 1
 
 
+def test_an_image_update_run_pulls_the_update_where_the_host_has_an_old_copy(cascade: Cascade, docker_client: Any,
+                                                                             base_image: str) -> None:
+    """The base was pushed from another machine: this worker's host still has the old image under the tag, and
+    the classic builder would build on it. The run pulls the updated base first."""
+    host = cascade.registry.host
+    push_base(docker_client, base_image, f"{host}/base:far", layer="far-v1")
+    old_copy = docker_client.images.get(f"{host}/base:far").id
+    cascade.build_task("cas-far", f"FROM {host}/base:far\nRUN echo built on $(cat /layer)\n", "far:1")
+    assert "built on far-v1" in cascade.stack.log(cascade.run("cas-far")["runId"])
+    settle(1.5)
+    digest = push_base(docker_client, base_image, f"{host}/base:far", layer="far-v2")
+    docker_client.images.get(old_copy).tag(f"{host}/base", "far")  # the push came from elsewhere
+    [update] = wait_runs(cascade.stack, "cas-far", 2)[:1]
+    record = cascade.finished(update.run_id)
+    assert record["imageUpdateTrigger"]["images"][0]["digest"] == digest
+    log = cascade.stack.log(update.run_id)
+    assert f"Pulling the updated base image {host}/base:far (image update trigger)" in log
+    assert "built on far-v2" in log
+
+
 def registry_pushes(stack: ServiceStack) -> float:
     return stack.store().counters("registry_events").get(("registry", "push"), 0.0)
 
