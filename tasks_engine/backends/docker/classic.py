@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import docker.auth
 import docker.utils
 
 from tasks_engine.backends.docker.context import RunContext
@@ -21,6 +22,19 @@ from tasks_engine.runtime.backend import AttemptResult, LogWriter
 def split_tag(ref: str) -> tuple[str, str | None]:
     repository, tag = docker.utils.parse_repository_tag(ref)
     return str(repository), (str(tag) if tag else None)
+
+
+def use_run_logins(api: Any, ctx: RunContext) -> None:
+    """Give the build the run's registry logins: the daemon pulls a private ``FROM`` image with them.
+
+    Why on the client: the SDK's build call takes no credentials and sends its client's whole auth config as
+    ``X-Registry-Config``, loaded from the user's ``~/.docker/config.json`` (on a worker, an empty config: no
+    host login reaches a run). With run logins that config is exactly them; without, it stays as loaded.
+    """
+    if not ctx.credentials:
+        return
+    auths = {cred.registry: cred.auth_config() for cred in ctx.credentials}  # a later login for a registry wins
+    api._auth_configs = docker.auth.AuthConfig({"auths": auths})
 
 
 def classic_build(
@@ -61,6 +75,7 @@ def classic_build(
     # Only the user's labels: run labels would change the image (and its digest) on every run, so identical
     # rebuilds would look like base-image updates to anything that tracks digests.
     labels = dict(build.labels)
+    use_run_logins(api, ctx)
     stopped = consume(
         lambda: api.build(
             path=context,

@@ -252,3 +252,31 @@ def test_push_with_right_credentials_succeeds(
     finally:
         with contextlib.suppress(Exception):
             docker_client.images.remove(ref, force=True)
+
+
+def test_a_classic_build_pulls_a_private_base_with_the_runs_credentials(
+    harness_factory: HarnessFactory, base_image: str, docker_client: Any, auth_registry: str
+) -> None:
+    """The SDK's build call takes no credentials: the run's logins become its client's auth config, which the
+    daemon gets as ``X-Registry-Config`` for the ``FROM`` pull; without them the pull is refused."""
+    right = RegistryCredential(auth_registry, "tester", "right-password")
+    pusher = harness_factory(credentials=[right])
+    base = f"{auth_registry}/tasks-engine-tests/private-base:{pusher.run_id}"
+    docker_client.images.get(base_image).tag(base)
+    try:
+        assert pusher.run(push_step("push", base)).result.ok
+        docker_client.images.remove(base, force=True)
+        for credentials, ok in (([], False), ([right], True)):
+            harness = harness_factory(credentials=credentials)
+            (harness.workspace / "Dockerfile").write_text(f"FROM {base}\nRUN echo built on the private base\n")
+            tag = f"tasks-engine-tests/on-private:{harness.run_id}"
+            built = harness.run(build_step("build", context=".", tags=[tag]))
+            assert built.result.ok is ok, built.output
+            if ok:
+                assert "built on the private base" in built.output
+                docker_client.images.remove(tag, force=True)
+            else:
+                assert "right-password" not in built.output
+    finally:
+        with contextlib.suppress(Exception):
+            docker_client.images.remove(base, force=True)
