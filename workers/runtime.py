@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -82,10 +83,14 @@ def isolate_docker_logins(folder: Path) -> None:
     build; it takes no path of its own. A run's own logins come from the engine's ``registries`` and its task's
     credentials (the BuildKit route writes them to a private config per run). Pull-request runs get none.
     """
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    config = folder / "config.json"
-    if not config.exists():
-        config.write_text("{}\n", encoding="utf-8")
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        config = folder / "config.json"
+        if not config.exists():
+            config.write_text("{}\n", encoding="utf-8")
+    except OSError:  # a state root this process cannot write (beat's, say): a private folder is as empty
+        folder = Path(tempfile.mkdtemp(prefix="tasks-engine-docker-config-"))
+        (folder / "config.json").write_text("{}\n", encoding="utf-8")
     os.environ["DOCKER_CONFIG"] = str(folder)
 
 
