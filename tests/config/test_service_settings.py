@@ -45,6 +45,10 @@ def test_file_then_environment(tmp_path: Path) -> None:
     ("service: {leaseTtl: 10s, leaseRenew: 20s}\n", {}, "must be shorter than"),
     ("", {"TASKS_ENGINE_MAX_ATTEMPTS": "x"}, "environment variable TASKS_ENGINE_MAX_ATTEMPTS"),
     ("", {"TASKS_ENGINE_RUN_ID_PREFIX": "../x"}, "is not a plain name"),
+    ("service: {apiProcesses: 0}\n", {}, "service.apiProcesses: must be at least 1"),
+    ("", {"TASKS_ENGINE_API_PROCESSES": "two"}, "environment variable TASKS_ENGINE_API_PROCESSES"),
+    ("service: {hostDockerLogins: perhaps}\n", {}, "service.hostDockerLogins"),
+    ("", {"TASKS_ENGINE_HOST_DOCKER_LOGINS": "2"}, "environment variable TASKS_ENGINE_HOST_DOCKER_LOGINS"),
 ])
 def test_errors_name_the_source(tmp_path: Path, text: str, env: dict[str, str], needle: str) -> None:
     path = _write(tmp_path, text)

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
+
+import pytest
 
 from tasks_engine.backends.docker import DockerBackend
 from tasks_engine.backends.docker.names import run_filter
 from tasks_engine.plan.model import RunPlan, StepSpec, StepType
 from tasks_engine.runtime.backend import AttemptResult
+
+
+def missing(what: str) -> NoReturn:
+    """A service or tool the test needs is missing: skip locally, fail under CI=true (scripts/setup.sh installs
+    everything these tests use)."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{what} (CI=true: scripts/setup.sh installs it)")
+    pytest.skip(what)
 
 
 @dataclass

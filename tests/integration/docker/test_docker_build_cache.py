@@ -3,13 +3,13 @@ an empty image store and build cache — reuses the layers through ACR's registr
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
+from docker_harness import missing
 from second_daemon import second_daemon
 from test_docker_build_push import build_step
 
@@ -20,12 +20,6 @@ from tasks_engine.runtime.backend import AttemptResult
 
 pytestmark = pytest.mark.integration
 
-
-def missing(what: str) -> None:
-    """As tests/integration/conftest.py: skip locally, fail under CI=true."""
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{what} (CI=true)")
-    pytest.skip(what)
 
 
 def _build(tmp_path: Path, workspace: Path, step: StepSpec, *, host: str | None) -> tuple[AttemptResult, str, float]:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from docker_harness import Harness, HarnessFactory, cmd
+from docker_harness import Harness, HarnessFactory, cmd, missing
 
 from tasks_engine.backends.docker import RegistryCredential
 from tasks_engine.plan.model import BuildSpec, StepSpec, StepType
@@ -182,14 +182,14 @@ def _bcrypt(password: str) -> str:
         hashed = crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16))
         if hashed and hashed.startswith("$2"):
             return hashed
-    pytest.skip("no bcrypt implementation (pip install bcrypt) to write an htpasswd file")
+    missing("no bcrypt implementation (pip install bcrypt) to write an htpasswd file")
 
 
 @pytest.fixture
 def auth_registry(tmp_path: Path) -> Iterator[str]:
     binary = shutil.which("docker-registry") or "/usr/bin/docker-registry"
     if not Path(binary).exists():
-        pytest.skip("docker-registry binary not installed")
+        missing("docker-registry binary not installed")
     port = free_port()
     (tmp_path / "htpasswd").write_text(f"tester:{_bcrypt('right-password')}\n")
     (tmp_path / "registry.yml").write_text(
