@@ -439,17 +439,10 @@ spreads that over the cores.""".splitlines()
 
 
 def write_docs(results: list[ServiceResult], command: str) -> None:
-    from datetime import UTC, datetime
+    from bench.docsections import results_table, write_section
 
-    from bench.docsections import commit, write_section
-
-    lines = ["", "## Service", "", f"Command: `{command}` (after `./scripts/setup.sh`; each benchmark starts a "
-             "private stack: Redis, the API, Celery workers, on the shared Docker daemon).", "",
-             f"Results ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit()}, {os.cpu_count()} cores, "
-             "load generator on the same machine):", "",
-             "| benchmark | result | target | met |", "|---|---|---|---|"]
-    for r in results:
-        lines.append(f"| {r.name} | {r.summary} | {TARGETS[r.name]} | {'yes' if r.ok else '**no**'} |")
+    lines = results_table("Service", command, "each benchmark starts a private stack: Redis, the API, Celery "
+                          "workers, on the shared Docker daemon", "load generator", results, TARGETS)
     lines += ["", *READING, "", "Raw numbers:", ""]
     for r in results:
         numbers = ", ".join(f"{k} {v:.3f}" for k, v in r.numbers.items())

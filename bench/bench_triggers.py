@@ -179,17 +179,10 @@ TARGETS = {"fanout-1000": "< 1 s, each run once", "webhook-to-queued": "p50 <= 2
 
 
 def write_docs(results: list[Result], command: str) -> None:
-    from datetime import UTC, datetime
+    from bench.docsections import results_table, write_section
 
-    from bench.docsections import commit, write_section
-
-    lines = ["", "## Triggers", "", f"Command: `{command}` (after `./scripts/setup.sh`; each benchmark starts a "
-             "private stack: Redis and the API, no worker, so queued runs stay queued and are counted).", "",
-             f"Results ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit()}, {os.cpu_count()} cores, "
-             "client on the same machine):", "",
-             "| benchmark | result | target | met |", "|---|---|---|---|"]
-    for r in results:
-        lines.append(f"| {r.name} | {r.summary} | {TARGETS[r.name]} | {'yes' if r.ok else '**no**'} |")
+    lines = results_table("Triggers", command, "each benchmark starts a private stack: Redis and the API, no "
+                          "worker, so queued runs stay queued and are counted", "client", results, TARGETS)
     lines += ["", "How to read it: `fanout-1000` is one registry notification for a base 1,000 tasks are built on,",
               "from the POST to all 1,000 runs recorded `Queued` (one pipelined create script per run) and",
               "published (one broker connection); the floor is Celery publishing 1,000 messages itself, so the",

@@ -7,9 +7,13 @@ another's latest results.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 _SECTION = re.compile(r"<!-- (?P<name>[a-z0-9-]+):start -->.*?<!-- (?P=name):end -->", re.DOTALL)
@@ -40,3 +44,21 @@ def kept_sections(doc: Path = DOC) -> str:
     """Every marked section of the current page, in order, for a writer that rewrites the rest."""
     text = doc.read_text(encoding="utf-8") if doc.exists() else ""
     return "\n\n".join(m.group(0) for m in _SECTION.finditer(text))
+
+
+class Row(Protocol):
+    name: str
+    summary: str
+    ok: bool
+
+
+def results_table(title: str, command: str, setup: str, client: str, results: Iterable[Row],
+                  targets: Mapping[str, str]) -> list[str]:
+    """A section's head: its title, the command that produced it, when and where, and one row per result."""
+    lines = ["", f"## {title}", "", f"Command: `{command}` (after `./scripts/setup.sh`; {setup}).", "",
+             f"Results ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, commit {commit()}, {os.cpu_count()} cores, "
+             f"{client} on the same machine):", "",
+             "| benchmark | result | target | met |", "|---|---|---|---|"]
+    for r in results:
+        lines.append(f"| {r.name} | {r.summary} | {targets[r.name]} | {'yes' if r.ok else '**no**'} |")
+    return lines

@@ -8,8 +8,10 @@ is the source trigger's event type, else ``Timer``, ``Image Update`` or ``Manual
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
+
+from tasks_engine.timestamps import parse_utc
 
 Row = dict[str, str]
 Json = Mapping[str, Any]
@@ -50,24 +52,14 @@ def _text(value: Any) -> str:
     return str(value) if value else ""
 
 
-def parse_time(text: Any) -> datetime | None:
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def format_started(text: Any) -> str:
-    moment = parse_time(text)
+    moment = parse_utc(text)
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else _text(text)
 
 
 def format_duration(start: Any, finish: Any) -> str:
     """az's ``_get_duration``: hours may exceed 24; blank unless both ends are known."""
-    begin, end = parse_time(start), parse_time(finish)
+    begin, end = parse_utc(start), parse_utc(finish)
     if begin is None or end is None:
         return ""
     seconds = max(0, int((end - begin).total_seconds()))

@@ -24,20 +24,11 @@ from datetime import UTC, datetime, timedelta
 from tasks_engine.service.triggerdefs import timers_of
 from tasks_engine.service.triggered import Outcome, TriggeredRun, TriggerRunner
 from tasks_engine.store import RedisStore, Trigger, UniqueKey
+from tasks_engine.timestamps import parse_utc
 from tasks_engine.triggers import CronError, due_occurrence, occurrence_claim_key, parse_cron
 
 _LOG = logging.getLogger(__name__)
 OCCURRENCE_TTL = 3 * 86400.0
-
-
-def _parse(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _iso(moment: datetime) -> str:
@@ -61,8 +52,8 @@ class TimerService:
             timers = timers_of(record.triggers)
             for timer in timers:
                 key = f"{record.name}/{timer.name}"
-                created = _parse(timer.created) or now
-                since = max(_parse(last.get(key)) or created, created)
+                created = parse_utc(timer.created) or now
+                since = max(parse_utc(last.get(key)) or created, created)
                 if since >= now:
                     continue  # another scheduler (with a clock a little ahead) evaluated this window already
                 ticks[key] = _iso(now)

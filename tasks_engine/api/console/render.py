@@ -18,6 +18,7 @@ import jinja2
 from starlette.responses import HTMLResponse
 
 from tasks_engine.api.console.session import COOKIE_PATH, Viewer
+from tasks_engine.timestamps import parse_utc
 
 _SECRETISH = re.compile(r"token|secret|password|signature|credential|auth", re.IGNORECASE)
 STATIC = resources.files("tasks_engine.api.console") / "static"
@@ -27,27 +28,17 @@ def _version(name: str) -> str:
     return hashlib.sha256(STATIC.joinpath(name).read_bytes()).hexdigest()[:12]
 
 
-def parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def when(value: object) -> str:
     """``2026-12-01T20:20:36.123Z`` -> ``2026-12-01 20:20:36`` (UTC, as every time the service keeps)."""
-    parsed = parse_time(value)
+    parsed = parse_utc(value)
     return parsed.strftime("%Y-%m-%d %H:%M:%S") if parsed else ""
 
 
 def seconds_between(start: object, finish: object, *, now: datetime | None = None) -> float | None:
-    begun = parse_time(start)
+    begun = parse_utc(start)
     if begun is None:
         return None
-    ended = parse_time(finish) or now or datetime.now(UTC)
+    ended = parse_utc(finish) or now or datetime.now(UTC)
     return max(0.0, (ended - begun).total_seconds())
 
 

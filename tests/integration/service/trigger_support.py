@@ -64,6 +64,17 @@ class Repo:
         return git("rev-parse", "HEAD", cwd=self.work)
 
 
+def terminate(proc: subprocess.Popen[bytes] | None) -> None:
+    """Stop a helper server: SIGTERM, five seconds, then SIGKILL."""
+    if proc is None:
+        return
+    proc.terminate()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(5)
+    if proc.poll() is None:
+        proc.kill()
+
+
 @dataclass
 class GitServer:
     folder: Path
@@ -98,13 +109,8 @@ class GitServer:
         return Repo(name, bare, work, f"git://127.0.0.1:{self.port}/{name}.git")
 
     def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(5)
-            if self.proc.poll() is None:
-                self.proc.kill()
-            self.proc = None
+        terminate(self.proc)
+        self.proc = None
 
 
 REGISTRY_CONFIG = """version: 0.1
@@ -181,13 +187,8 @@ class NotifyingRegistry:
             return str(response.headers["Docker-Content-Digest"])
 
     def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(5)
-            if self.proc.poll() is None:
-                self.proc.kill()
-            self.proc = None
+        terminate(self.proc)
+        self.proc = None
 
 
 def new_image(docker_client: Any, source: str, target: str, layer: str) -> None:
